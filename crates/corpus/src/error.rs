@@ -17,4 +17,14 @@ pub enum CorpusError {
         line: u64,
         message: String,
     },
+    /// A query on an alexandria3k database failed (missing table or column, locked file).
+    #[error("failed to read table `{table}` of the alexandria3k database: {source}")]
+    A3kQuery {
+        table: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A table of an alexandria3k database is empty or holds an invalid row.
+    #[error("invalid table `{table}` of the alexandria3k database: {message}")]
+    A3kTable { table: String, message: String },
 }
