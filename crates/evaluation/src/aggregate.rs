@@ -21,8 +21,8 @@ pub struct Scores {
 /// Metrics of a group of works: the whole test set or one slice of it.
 ///
 /// Only works with at least one valid gold label are evaluated. A metric is `None` when no
-/// work was evaluated, or when it needs something the input lacks (scores for P@1, labels for
-/// macro averages); it is never NaN.
+/// work was evaluated, or when it needs something the input lacks, such as scores for P@1 or
+/// labels for macro averages. No metric is ever NaN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AggregateMetrics {
     /// Works in the group.
@@ -71,7 +71,11 @@ impl LabelCounts {
     }
 
     pub fn scores(&self) -> Scores {
-        scores_from_counts(self.true_positives, self.false_positives, self.false_negatives)
+        scores_from_counts(
+            self.true_positives,
+            self.false_positives,
+            self.false_negatives,
+        )
     }
 }
 
@@ -122,7 +126,9 @@ pub(crate) fn count_labels(
 
 /// Number of labels present in both sorted index lists.
 fn intersection_size(left: &[usize], right: &[usize]) -> usize {
-    left.iter().filter(|label| right.binary_search(label).is_ok()).count()
+    left.iter()
+        .filter(|label| right.binary_search(label).is_ok())
+        .count()
 }
 
 /// Returns the column of the highest score, the first one on ties.
@@ -152,7 +158,11 @@ pub(crate) fn aggregate(
     columns: Columns,
     scores: Option<&[Vec<f32>]>,
 ) -> AggregateMetrics {
-    let evaluated: Vec<usize> = members.iter().copied().filter(|&i| works[i].has_gold()).collect();
+    let evaluated: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| works[i].has_gold())
+        .collect();
     let mut metrics = AggregateMetrics {
         documents: members.len() as u64,
         documents_evaluated: evaluated.len() as u64,
@@ -225,7 +235,11 @@ fn mean_scores(scores: &[Scores]) -> Option<Scores> {
 }
 
 /// Fraction of `evaluated` works whose top-scored label is gold; `None` for an empty label set.
-fn precision_at_one(works: &[EncodedWork], evaluated: &[usize], scores: &[Vec<f32>]) -> Option<f64> {
+fn precision_at_one(
+    works: &[EncodedWork],
+    evaluated: &[usize],
+    scores: &[Vec<f32>],
+) -> Option<f64> {
     let mut hits = 0usize;
     for &index in evaluated {
         let top = top_label(&scores[index])?;
@@ -244,7 +258,14 @@ mod tests {
     fn scores_from_counts_zero_division_gives_zero() {
         let scores = scores_from_counts(0, 0, 0);
 
-        assert_eq!(scores, Scores { precision: 0.0, recall: 0.0, f1: 0.0 });
+        assert_eq!(
+            scores,
+            Scores {
+                precision: 0.0,
+                recall: 0.0,
+                f1: 0.0
+            }
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::input::EncodedWork;
 ///
 /// Row `i` covers the `gold_counts[i]` evaluated works whose gold set contains `labels[i]`.
 /// Dividing a row by `gold_counts[i]` gives, for each predicted label, the fraction of those
-/// works it was predicted for; the diagonal is then the recall of `labels[i]`.
+/// works it was predicted for. The diagonal of the divided matrix is the recall of each label.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoOccurrence {
     /// The most frequent gold labels, most frequent first (ties in label-set order).
@@ -32,7 +32,9 @@ pub(crate) fn co_occurrence(
     gold_support: &[u64],
     top: usize,
 ) -> CoOccurrence {
-    let mut ranked: Vec<usize> = (0..label_set.len()).filter(|&l| gold_support[l] > 0).collect();
+    let mut ranked: Vec<usize> = (0..label_set.len())
+        .filter(|&l| gold_support[l] > 0)
+        .collect();
     // A stable sort keeps label-set order among equal supports.
     ranked.sort_by(|&left, &right| gold_support[right].cmp(&gold_support[left]));
     ranked.truncate(top);
@@ -45,16 +47,26 @@ pub(crate) fn co_occurrence(
 
     let size = ranked.len();
     let mut matrix = CoOccurrence {
-        labels: ranked.iter().map(|&label| label_set[label].clone()).collect(),
+        labels: ranked
+            .iter()
+            .map(|&label| label_set[label].clone())
+            .collect(),
         gold_counts: ranked.iter().map(|&label| gold_support[label]).collect(),
         counts: vec![vec![0; size]; size],
         other_counts: vec![0; size],
         empty_counts: vec![0; size],
     };
     for work in works.iter().filter(|work| work.has_gold()) {
-        let predicted_other = work.predicted.iter().any(|&label| position_of[label].is_none());
+        let predicted_other = work
+            .predicted
+            .iter()
+            .any(|&label| position_of[label].is_none());
         for row in work.gold.iter().filter_map(|&label| position_of[label]) {
-            for column in work.predicted.iter().filter_map(|&label| position_of[label]) {
+            for column in work
+                .predicted
+                .iter()
+                .filter_map(|&label| position_of[label])
+            {
                 matrix.counts[row][column] += 1;
             }
             if predicted_other {
@@ -77,9 +89,21 @@ mod tests {
         let label_set: Vec<String> = ["A", "B", "C"].iter().map(|l| l.to_string()).collect();
         // Gold A predicted A; gold A,B predicted B,C; gold B predicted nothing.
         let works = vec![
-            EncodedWork { gold: vec![0], unseen: 0, predicted: vec![0] },
-            EncodedWork { gold: vec![0, 1], unseen: 0, predicted: vec![1, 2] },
-            EncodedWork { gold: vec![1], unseen: 0, predicted: vec![] },
+            EncodedWork {
+                gold: vec![0],
+                unseen: 0,
+                predicted: vec![0],
+            },
+            EncodedWork {
+                gold: vec![0, 1],
+                unseen: 0,
+                predicted: vec![1, 2],
+            },
+            EncodedWork {
+                gold: vec![1],
+                unseen: 0,
+                predicted: vec![],
+            },
         ];
         let support = vec![2, 2, 0];
 

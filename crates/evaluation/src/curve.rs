@@ -37,7 +37,7 @@ pub(crate) struct PrCurve {
 /// There is one point per distinct score, as in scikit-learn 1.9 with
 /// `drop_intermediate=False`, but without its final (precision 1, recall 0) point that has
 /// no threshold. Recall counts unseen gold labels as positives that no threshold retrieves,
-/// so the curve and the micro recall of the chosen labels use the same denominator; without
+/// so the curve and the micro recall of the chosen labels use the same denominator. Without
 /// unseen labels the points equal scikit-learn's.
 pub(crate) fn precision_recall_curve(
     works: &[EncodedWork],
@@ -76,15 +76,27 @@ pub(crate) fn precision_recall_curve(
 
         let precision = true_positives as f64 / retrieved as f64;
         let recall = true_positives as f64 / positives as f64;
-        points.push(PrPoint { threshold: score, precision, recall });
+        points.push(PrPoint {
+            threshold: score,
+            precision,
+            recall,
+        });
 
         let f1 = 2.0 * true_positives as f64 / (retrieved + positives) as f64;
         if best.map_or(true, |best| f1 > best.f1) {
-            best = Some(BestThreshold { threshold: score, precision, recall, f1 });
+            best = Some(BestThreshold {
+                threshold: score,
+                precision,
+                recall,
+                f1,
+            });
         }
     }
 
-    PrCurve { points: thin(points, max_points.max(2)), best }
+    PrCurve {
+        points: thin(points, max_points.max(2)),
+        best,
+    }
 }
 
 /// Keeps `max_points` points spread evenly by position, always the first and the last.
@@ -103,7 +115,11 @@ mod tests {
     use super::*;
 
     fn point(threshold: f32) -> PrPoint {
-        PrPoint { threshold, precision: 0.0, recall: 0.0 }
+        PrPoint {
+            threshold,
+            precision: 0.0,
+            recall: 0.0,
+        }
     }
 
     #[test]
@@ -120,7 +136,11 @@ mod tests {
     #[test]
     fn curve_counts_unseen_as_missed_positives() {
         // One work, gold {label 0} plus one unseen label; scores [0.9, 0.1].
-        let works = vec![EncodedWork { gold: vec![0], unseen: 1, predicted: vec![0] }];
+        let works = vec![EncodedWork {
+            gold: vec![0],
+            unseen: 1,
+            predicted: vec![0],
+        }];
         let scores = vec![vec![0.9_f32, 0.1]];
 
         let curve = precision_recall_curve(&works, &scores, 10);
@@ -130,8 +150,16 @@ mod tests {
         assert_eq!(
             curve.points,
             vec![
-                PrPoint { threshold: 0.9, precision: 1.0, recall: 0.5 },
-                PrPoint { threshold: 0.1, precision: 0.5, recall: 0.5 },
+                PrPoint {
+                    threshold: 0.9,
+                    precision: 1.0,
+                    recall: 0.5
+                },
+                PrPoint {
+                    threshold: 0.1,
+                    precision: 0.5,
+                    recall: 0.5
+                },
             ]
         );
         // F1 at 0.9 = 2 * 1 / (1 + 2) = 2/3.

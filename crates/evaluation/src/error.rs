@@ -32,7 +32,11 @@ pub enum EvaluationError {
         "score of label `{label}` for record `{id}` is {value}, not a finite number; \
          check the model's output for this record"
     )]
-    NonFiniteScore { id: String, label: String, value: f32 },
+    NonFiniteScore {
+        id: String,
+        label: String,
+        value: f32,
+    },
 
     /// A work's predicted labels include one the model does not have.
     #[error(

@@ -58,7 +58,8 @@ pub struct GateCheck {
 pub struct GateDecision {
     pub passed: bool,
     pub checks: Vec<GateCheck>,
-    /// One sentence summing up the verdict.
+    /// One sentence summing up the checks, such as "1 of 2 test sets failed the micro_f1
+    /// check."
     pub summary: String,
 }
 
@@ -87,13 +88,25 @@ pub fn gate(
     let failed = checks.iter().filter(|check| !check.passed).count();
     let passed = !checks.is_empty() && failed == 0;
     let summary = if checks.is_empty() {
-        "Failed: the gate has no test sets configured, so nothing was checked.".to_string()
+        "The gate has no test sets configured, so nothing was checked.".to_string()
     } else if passed {
-        format!("Passed: {} passed on all {} test sets.", config.metric, checks.len())
+        format!(
+            "All {} test sets passed the {} check.",
+            checks.len(),
+            config.metric
+        )
     } else {
-        format!("Failed: {failed} of {} test sets did not pass on {}.", checks.len(), config.metric)
+        format!(
+            "{failed} of {} test sets failed the {} check.",
+            checks.len(),
+            config.metric
+        )
     };
-    GateDecision { passed, checks, summary }
+    GateDecision {
+        passed,
+        checks,
+        summary,
+    }
 }
 
 /// Judges one test set and words the reason.
@@ -137,13 +150,22 @@ fn check_test_set(
 
     let above_floor = value + COMPARISON_EPSILON >= config.min_value;
     let floor_clause = if above_floor {
-        format!("{metric} on `{test_set}` is {value:.4}, at or above the floor {:.4}", config.min_value)
+        format!(
+            "{metric} on `{test_set}` is {value:.4}, at or above the floor {:.4}",
+            config.min_value
+        )
     } else {
-        format!("{metric} on `{test_set}` is {value:.4}, below the floor {:.4}", config.min_value)
+        format!(
+            "{metric} on `{test_set}` is {value:.4}, below the floor {:.4}",
+            config.min_value
+        )
     };
 
     let (within_tolerance, champion_clause) = match champion {
-        None => (true, "there is no champion value to compare with".to_string()),
+        None => (
+            true,
+            "there is no champion value to compare with".to_string(),
+        ),
         Some(best) => {
             let change = value - best;
             let within = change + config.max_regression + COMPARISON_EPSILON >= 0.0;

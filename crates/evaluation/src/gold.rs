@@ -139,12 +139,21 @@ mod tests {
 
         let validated = validate_gold(&ids, &gold, four_digits).unwrap();
 
-        assert_eq!(validated.gold, vec![strings(&["1105"]), Vec::<String>::new()]);
+        assert_eq!(
+            validated.gold,
+            vec![strings(&["1105"]), Vec::<String>::new()]
+        );
         assert_eq!(
             validated.rejected,
             vec![
-                RejectedGold { id: "w1".into(), entry: "Ecology".into() },
-                RejectedGold { id: "w2".into(), entry: "99999".into() },
+                RejectedGold {
+                    id: "w1".into(),
+                    entry: "Ecology".into()
+                },
+                RejectedGold {
+                    id: "w2".into(),
+                    entry: "99999".into()
+                },
             ]
         );
         assert_eq!(validated.empty_ids, strings(&["w2"]));
@@ -165,6 +174,13 @@ mod tests {
     fn validate_gold_checks_row_counts() {
         let error = validate_gold(&strings(&["w1"]), &[], four_digits).unwrap_err();
 
-        assert_eq!(error, EvaluationError::RowCount { field: "ids", expected: 0, actual: 1 });
+        assert_eq!(
+            error,
+            EvaluationError::RowCount {
+                field: "ids",
+                expected: 0,
+                actual: 1
+            }
+        );
     }
 }

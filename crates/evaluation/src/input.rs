@@ -1,5 +1,5 @@
-//! What [`evaluate`](crate::evaluate) takes: the per-work labels and scores of one model on
-//! one test set, the evaluation options, and their shape checks and encoding into label
+//! Input of [`evaluate`](crate::evaluate): the per-work labels and scores of one model on one
+//! test set and the evaluation options, with their shape checks and their encoding into label
 //! indices. The metrics themselves live in `metrics.rs` and `aggregate.rs`.
 
 use std::collections::BTreeSet;
@@ -63,7 +63,10 @@ impl std::fmt::Debug for EvaluationOptions<'_> {
             .field("pr_curve_points", &self.pr_curve_points)
             .field("confusion_labels", &self.confusion_labels)
             .field("max_examples", &self.max_examples)
-            .field("is_valid_gold", &self.is_valid_gold.map(|_| "Fn(&str) -> bool"))
+            .field(
+                "is_valid_gold",
+                &self.is_valid_gold.map(|_| "Fn(&str) -> bool"),
+            )
             .finish()
     }
 }
@@ -101,7 +104,10 @@ pub(crate) struct EncodedInput {
 /// label, and that all scores are finite.
 pub(crate) fn check_shapes(input: &EvaluationInput) -> Result<(), EvaluationError> {
     let works = input.gold.len();
-    let mut rows = vec![("predicted", input.predicted.len()), ("ids", input.ids.len())];
+    let mut rows = vec![
+        ("predicted", input.predicted.len()),
+        ("ids", input.ids.len()),
+    ];
     if let Some(scores) = input.scores {
         rows.push(("scores", scores.len()));
     }
@@ -110,7 +116,11 @@ pub(crate) fn check_shapes(input: &EvaluationInput) -> Result<(), EvaluationErro
     }
     for (field, actual) in rows {
         if actual != works {
-            return Err(EvaluationError::RowCount { field, expected: works, actual });
+            return Err(EvaluationError::RowCount {
+                field,
+                expected: works,
+                actual,
+            });
         }
     }
 
@@ -137,11 +147,15 @@ pub(crate) fn check_shapes(input: &EvaluationInput) -> Result<(), EvaluationErro
 }
 
 /// Maps the label set to column indices, rejecting duplicate labels.
-pub(crate) fn index_labels(label_set: &[String]) -> Result<FxHashMap<&str, usize>, EvaluationError> {
+pub(crate) fn index_labels(
+    label_set: &[String],
+) -> Result<FxHashMap<&str, usize>, EvaluationError> {
     let mut index = FxHashMap::default();
     for (column, label) in label_set.iter().enumerate() {
         if index.insert(label.as_str(), column).is_some() {
-            return Err(EvaluationError::DuplicateLabel { label: label.clone() });
+            return Err(EvaluationError::DuplicateLabel {
+                label: label.clone(),
+            });
         }
     }
     Ok(index)
@@ -168,7 +182,8 @@ pub(crate) fn encode(
 
         for entry in gold {
             let entry = entry.trim();
-            let rejected = entry.is_empty() || options.is_valid_gold.is_some_and(|rule| !rule(entry));
+            let rejected =
+                entry.is_empty() || options.is_valid_gold.is_some_and(|rule| !rule(entry));
             if rejected {
                 encoded.gold_issues.rejected_entries += 1;
                 encoded

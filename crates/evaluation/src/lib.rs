@@ -1,7 +1,7 @@
-//! Evaluation of multi-label classifiers for topicops: metrics computed from plain label
-//! strings and scores (so any model's output can be evaluated), validation of gold labels,
-//! the quality gate that decides whether a candidate may replace the champion, and the run
-//! report in Markdown and HTML with hand-written SVG plots.
+//! Evaluation of multi-label classifiers for topicops. It computes metrics from plain label
+//! strings and scores, so any model's output can be evaluated, and validates gold labels.
+//! The quality gate decides whether a candidate may replace the champion, and the run report
+//! renders everything as Markdown and HTML with hand-written SVG plots.
 //!
 //! Metric definitions follow scikit-learn 1.9 with `zero_division=0`; each field of
 //! [`AggregateMetrics`] names the scikit-learn call it equals. This crate does not train,

@@ -145,8 +145,12 @@ pub fn evaluate_with(
     };
 
     let support: Vec<u64> = counts.iter().map(|count| count.support()).collect();
-    let co_occurrence =
-        co_occurrence(&encoded.works, input.label_set, &support, options.confusion_labels);
+    let co_occurrence = co_occurrence(
+        &encoded.works,
+        input.label_set,
+        &support,
+        options.confusion_labels,
+    );
 
     Ok(Evaluation {
         overall,
@@ -181,7 +185,10 @@ fn slice_metrics(
     let mut per_slice: BTreeMap<String, BTreeMap<String, AggregateMetrics>> = BTreeMap::new();
     for ((kind, value), works) in members {
         let metrics = aggregate(&encoded.works, &works, columns, scores);
-        per_slice.entry(kind.to_string()).or_default().insert(value.to_string(), metrics);
+        per_slice
+            .entry(kind.to_string())
+            .or_default()
+            .insert(value.to_string(), metrics);
     }
     per_slice
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use evaluation::{evaluate, gate, Evaluation, EvaluationInput, GateConfig, Scores};
 
-/// An evaluation whose micro F1 is `f1` (precision and recall set to the same value).
+/// Builds an evaluation whose micro precision, recall and F1 all equal `f1`.
 fn evaluation_with_micro_f1(f1: f64) -> Evaluation {
     let labels = vec!["A".to_string()];
     let gold = vec![vec!["A".to_string()]];
@@ -19,7 +19,11 @@ fn evaluation_with_micro_f1(f1: f64) -> Evaluation {
         ids: &ids,
     };
     let mut evaluation = evaluate(&input).unwrap();
-    evaluation.overall.micro = Some(Scores { precision: f1, recall: f1, f1 });
+    evaluation.overall.micro = Some(Scores {
+        precision: f1,
+        recall: f1,
+        f1,
+    });
     evaluation
 }
 
@@ -49,7 +53,10 @@ fn gate_passes_above_floor_and_champion() {
     );
     // heldout_venues drops by 0.005, inside the 0.01 tolerance.
     assert!(decision.checks[1].passed);
-    assert_eq!(decision.summary, "Passed: micro_f1 passed on all 2 test sets.");
+    assert_eq!(
+        decision.summary,
+        "All 2 test sets passed the micro_f1 check."
+    );
 }
 
 #[test]
@@ -66,7 +73,10 @@ fn gate_fails_below_floor() {
         "Failed: micro_f1 on `heldout_venues` is 0.2500, below the floor 0.3000, and there is \
          no champion value to compare with."
     );
-    assert_eq!(decision.summary, "Failed: 1 of 2 test sets did not pass on micro_f1.");
+    assert_eq!(
+        decision.summary,
+        "1 of 2 test sets failed the micro_f1 check."
+    );
 }
 
 #[test]
@@ -91,7 +101,10 @@ fn gate_allows_drop_equal_to_tolerance() {
     // 0.60 - 0.59 is 0.010000000000000009 in f64; the gate must still accept it.
     let candidate = sets(&[("test", 0.59)]);
     let champion = sets(&[("test", 0.60)]);
-    let config = GateConfig { test_sets: vec!["test".into()], ..GateConfig::default() };
+    let config = GateConfig {
+        test_sets: vec!["test".into()],
+        ..GateConfig::default()
+    };
 
     let decision = gate(&candidate, Some(&champion), &config);
 
@@ -135,14 +148,19 @@ fn gate_fails_unknown_metric() {
     let decision = gate(&candidate, None, &config);
 
     assert!(!decision.passed);
-    assert!(decision.checks[0].reason.starts_with("Failed: `accuracy` is not a known metric"));
+    assert!(decision.checks[0]
+        .reason
+        .starts_with("Failed: `accuracy` is not a known metric"));
 }
 
 #[test]
 fn gate_fails_undefined_metric() {
     let mut candidate = sets(&[("test", 0.62)]);
     candidate.get_mut("test").unwrap().overall.micro = None;
-    let config = GateConfig { test_sets: vec!["test".into()], ..GateConfig::default() };
+    let config = GateConfig {
+        test_sets: vec!["test".into()],
+        ..GateConfig::default()
+    };
 
     let decision = gate(&candidate, None, &config);
 
@@ -153,12 +171,19 @@ fn gate_fails_undefined_metric() {
 #[test]
 fn gate_without_test_sets_fails() {
     let candidate = sets(&[("test", 0.62)]);
-    let config = GateConfig { test_sets: Vec::new(), ..GateConfig::default() };
+    let config = GateConfig {
+        test_sets: Vec::new(),
+        ..GateConfig::default()
+    };
 
     let decision = gate(&candidate, None, &config);
 
     assert!(!decision.passed);
     assert!(decision.checks.is_empty());
+    assert_eq!(
+        decision.summary,
+        "The gate has no test sets configured, so nothing was checked."
+    );
 }
 
 #[test]
@@ -168,5 +193,8 @@ fn gate_config_fills_missing_fields() {
     assert_eq!(config.min_value, 0.5);
     assert_eq!(config.metric, "micro_f1");
     assert_eq!(config.max_regression, 0.01);
-    assert_eq!(config.test_sets, vec!["test".to_string(), "heldout_venues".to_string()]);
+    assert_eq!(
+        config.test_sets,
+        vec!["test".to_string(), "heldout_venues".to_string()]
+    );
 }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use evaluation::{evaluate_with, validate_gold, EvaluationInput, EvaluationOptions, RejectedGold};
 
 fn shared(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(relative)
 }
 
 /// ASJC codes from alexandria3k's table (`Code;Field;Subject area`, one header line).
@@ -23,7 +25,8 @@ fn known_asjc_codes() -> BTreeSet<String> {
         .collect()
 }
 
-/// A JSON gold entry as the pipeline passes it: numbers as their digits, strings as they are.
+/// Converts a JSON gold entry to the text the pipeline passes: a number becomes its digits and
+/// a string stays as it is.
 fn entry_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(text) => text.clone(),
@@ -44,13 +47,29 @@ fn read_case() -> Case {
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines = text.lines().filter(|line| !line.trim().is_empty());
     let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
-    let label_set = header["_model_label_space"].as_array().unwrap().iter().map(entry_text).collect();
+    let label_set = header["_model_label_space"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(entry_text)
+        .collect();
 
-    let mut case = Case { label_set, ids: Vec::new(), gold: Vec::new() };
+    let mut case = Case {
+        label_set,
+        ids: Vec::new(),
+        gold: Vec::new(),
+    };
     for line in lines {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
         case.ids.push(record["id"].as_str().unwrap().to_string());
-        case.gold.push(record["gold_asjc"].as_array().unwrap().iter().map(entry_text).collect());
+        case.gold.push(
+            record["gold_asjc"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(entry_text)
+                .collect(),
+        );
     }
     case
 }
@@ -60,7 +79,10 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn assert_close(actual: f64, expected: f64, what: &str) {
-    assert!((actual - expected).abs() < 1e-12, "{what}: expected {expected}, got {actual}");
+    assert!(
+        (actual - expected).abs() < 1e-12,
+        "{what}: expected {expected}, got {actual}"
+    );
 }
 
 #[test]
@@ -68,7 +90,10 @@ fn case_file_has_expected_records() {
     let case = read_case();
 
     assert_eq!(case.label_set, strings(&["1105", "1110", "2303"]));
-    assert_eq!(case.ids, strings(&["c17-a", "c17-b", "c17-c", "c17-d", "c17-e"]));
+    assert_eq!(
+        case.ids,
+        strings(&["c17-a", "c17-b", "c17-c", "c17-d", "c17-e"])
+    );
 }
 
 #[test]
@@ -81,8 +106,14 @@ fn validate_gold_rejects_unknown_codes_and_names() {
     assert_eq!(
         validated.rejected,
         vec![
-            RejectedGold { id: "c17-c".into(), entry: "99999".into() },
-            RejectedGold { id: "c17-d".into(), entry: "Ecology".into() },
+            RejectedGold {
+                id: "c17-c".into(),
+                entry: "99999".into()
+            },
+            RejectedGold {
+                id: "c17-d".into(),
+                entry: "Ecology".into()
+            },
         ]
     );
     // 3616 (Speech and Hearing) is a real code, so it stays even though the model lacks it.
@@ -120,7 +151,10 @@ fn unseen_and_invalid_gold_still_evaluate() {
         slices: None,
         ids: &case.ids,
     };
-    let options = EvaluationOptions { is_valid_gold: Some(&is_known), ..EvaluationOptions::default() };
+    let options = EvaluationOptions {
+        is_valid_gold: Some(&is_known),
+        ..EvaluationOptions::default()
+    };
 
     let evaluation = evaluate_with(&input, &options).unwrap();
     let overall = &evaluation.overall;
@@ -134,7 +168,10 @@ fn unseen_and_invalid_gold_still_evaluate() {
     assert_eq!(issues.rejected["99999"].example_ids, strings(&["c17-c"]));
     assert_eq!(issues.rejected["Ecology"].example_ids, strings(&["c17-d"]));
     assert_eq!(issues.documents_without_gold, 3);
-    assert_eq!(issues.without_gold_examples, strings(&["c17-c", "c17-d", "c17-e"]));
+    assert_eq!(
+        issues.without_gold_examples,
+        strings(&["c17-c", "c17-d", "c17-e"])
+    );
 
     let unseen = &evaluation.unseen;
     assert_eq!(unseen.documents_with_unseen, 1);
@@ -151,7 +188,11 @@ fn unseen_and_invalid_gold_still_evaluate() {
     // Macro over the label set: F1 of 1105 = 1, of 1110 = 0 (no gold, no prediction among
     // a and b), of 2303 = 0, so 1/3. Over supported labels only 1105 counts: 1.
     assert_close(overall.macro_.unwrap().f1, 1.0 / 3.0, "macro F1");
-    assert_close(overall.macro_supported.unwrap().f1, 1.0, "macro F1 over supported labels");
+    assert_close(
+        overall.macro_supported.unwrap().f1,
+        1.0,
+        "macro F1 over supported labels",
+    );
     // Samples: a has F1 1; b has tp 1 of 2 predicted and 2 gold, F1 0.5; mean 0.75.
     assert_close(overall.samples.unwrap().f1, 0.75, "samples F1");
     // Top-scored labels: a 1105, b 1105, both gold.
@@ -165,7 +206,7 @@ fn unseen_and_invalid_gold_still_evaluate() {
 
 #[test]
 fn unvalidated_invalid_codes_become_unseen() {
-    // Without a validation rule, `99999` and `Ecology` cannot be told from real labels the
+    // Without a validation rule, `99999` and `Ecology` cannot be distinguished from real labels the
     // model lacks, so they are reported as unseen and c and d are evaluated.
     let case = read_case();
     let predicted = vec![vec![]; case.ids.len()];

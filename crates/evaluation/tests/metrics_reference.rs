@@ -2,8 +2,8 @@
 //!
 //! Reference environment: `python3 -m venv /tmp/skl-eval &&
 //! /tmp/skl-eval/bin/pip install scikit-learn`. Each test gives the Python that produced its
-//! numbers; `Y` and `P` are the gold and predicted indicator matrices with the label set as
-//! columns, in order.
+//! numbers. `Y` and `P` are the gold and predicted indicator matrices, with the labels of the
+//! label set as columns, in order.
 
 use evaluation::{evaluate, evaluate_with, EvaluationError, EvaluationInput, EvaluationOptions};
 
@@ -12,7 +12,10 @@ fn strings(values: &[&str]) -> Vec<String> {
 }
 
 fn assert_close(actual: f64, expected: f64, what: &str) {
-    assert!((actual - expected).abs() < 1e-12, "{what}: expected {expected}, got {actual}");
+    assert!(
+        (actual - expected).abs() < 1e-12,
+        "{what}: expected {expected}, got {actual}"
+    );
 }
 
 /// Six works over labels A-E; E is never gold nor predicted.
@@ -111,7 +114,11 @@ fn macro_supported_skips_labels_without_gold() {
     // f1_score(Y, P, average='macro', labels=[0,1,2,3], zero_division=0): E has no support,
     // so the mean runs over A-D: (0.857142857 + 0.5 + 0.5 + 0) / 4 = 0.4642857142857143.
     let supported = evaluation.overall.macro_supported.unwrap();
-    assert_close(supported.f1, 0.4642857142857143, "macro F1 over supported labels");
+    assert_close(
+        supported.f1,
+        0.4642857142857143,
+        "macro F1 over supported labels",
+    );
 }
 
 #[test]
@@ -140,7 +147,10 @@ fn per_label_metrics_match_sklearn() {
         assert_close(metrics.recall, recall, &format!("{label} recall"));
         assert_close(metrics.f1, f1, &format!("{label} F1"));
         assert_eq!(metrics.support, support, "{label} support");
-        assert_eq!(metrics.predicted_count, predicted, "{label} predicted count");
+        assert_eq!(
+            metrics.predicted_count, predicted,
+            "{label} predicted count"
+        );
         assert_eq!(metrics.true_positives, tp, "{label} tp");
         assert_eq!(metrics.false_positives, fp, "{label} fp");
         assert_eq!(metrics.false_negatives, fn_, "{label} fn");
@@ -154,8 +164,16 @@ fn ranking_and_set_metrics_match_sklearn() {
     let overall = &evaluation.overall;
 
     // hamming_loss(Y, P) = 0.23333333333333334; accuracy_score(Y, P) = 0.16666666666666666.
-    assert_close(overall.hamming_loss.unwrap(), 0.23333333333333334, "hamming loss");
-    assert_close(overall.subset_accuracy.unwrap(), 0.16666666666666666, "subset accuracy");
+    assert_close(
+        overall.hamming_loss.unwrap(),
+        0.23333333333333334,
+        "hamming loss",
+    );
+    assert_close(
+        overall.subset_accuracy.unwrap(),
+        0.16666666666666666,
+        "subset accuracy",
+    );
     // top = scores.argmax(1); np.mean([Y[i, top[i]] for i in range(6)]) = 0.8333333333333334
     assert_close(overall.p_at_1.unwrap(), 0.8333333333333334, "P@1");
     assert_eq!(overall.documents, 6);
@@ -191,7 +209,11 @@ fn pr_curve_matches_sklearn() {
     assert_eq!(evaluation.pr_curve.len(), expected.len());
     for (point, (threshold, precision, recall)) in evaluation.pr_curve.iter().zip(expected) {
         assert_eq!(point.threshold, threshold);
-        assert_close(point.precision, precision, &format!("precision at {threshold}"));
+        assert_close(
+            point.precision,
+            precision,
+            &format!("precision at {threshold}"),
+        );
         assert_close(point.recall, recall, &format!("recall at {threshold}"));
     }
 
@@ -205,7 +227,10 @@ fn pr_curve_matches_sklearn() {
 #[test]
 fn pr_curve_is_thinned_to_limit() {
     let data = example();
-    let options = EvaluationOptions { pr_curve_points: 5, ..EvaluationOptions::default() };
+    let options = EvaluationOptions {
+        pr_curve_points: 5,
+        ..EvaluationOptions::default()
+    };
 
     let evaluation = evaluate_with(&data.input(), &options).unwrap();
 
@@ -225,8 +250,18 @@ fn unseen_gold_labels_count_as_misses() {
     //   macro (labels=[0,1,2]) P 0.3333333333333333 R 0.6666666666666666 F1 0.4444444444444444
     //   hamming_loss 0.3333333333333333, accuracy_score 0.0
     let labels = strings(&["A", "B", "C"]);
-    let gold = vec![strings(&["A", "X"]), strings(&["B"]), vec![], strings(&["Y", "X"])];
-    let predicted = vec![strings(&["A"]), strings(&["A", "B"]), strings(&["C"]), strings(&["B"])];
+    let gold = vec![
+        strings(&["A", "X"]),
+        strings(&["B"]),
+        vec![],
+        strings(&["Y", "X"]),
+    ];
+    let predicted = vec![
+        strings(&["A"]),
+        strings(&["A", "B"]),
+        strings(&["C"]),
+        strings(&["B"]),
+    ];
     let scores = vec![
         vec![0.9, 0.2, 0.1],
         vec![0.6, 0.7, 0.1],
@@ -261,7 +296,11 @@ fn unseen_gold_labels_count_as_misses() {
     assert_close(macro_.precision, 0.3333333333333333, "macro precision");
     assert_close(macro_.recall, 0.6666666666666666, "macro recall");
     assert_close(macro_.f1, 0.4444444444444444, "macro F1");
-    assert_close(overall.hamming_loss.unwrap(), 0.3333333333333333, "hamming loss");
+    assert_close(
+        overall.hamming_loss.unwrap(),
+        0.3333333333333333,
+        "hamming loss",
+    );
     assert_close(overall.subset_accuracy.unwrap(), 0.0, "subset accuracy");
     // Top labels A, B, B; gold of w3 is {X, Y}, so 2 of 3 hit.
     assert_close(overall.p_at_1.unwrap(), 2.0 / 3.0, "P@1");
@@ -269,9 +308,15 @@ fn unseen_gold_labels_count_as_misses() {
     assert_eq!(evaluation.unseen.documents_with_unseen, 2);
     assert_eq!(evaluation.unseen.entries, 3);
     assert_eq!(evaluation.unseen.labels["X"].count, 2);
-    assert_eq!(evaluation.unseen.labels["X"].example_ids, strings(&["w0", "w3"]));
+    assert_eq!(
+        evaluation.unseen.labels["X"].example_ids,
+        strings(&["w0", "w3"])
+    );
     assert_eq!(evaluation.unseen.labels["Y"].example_ids, strings(&["w3"]));
-    assert_eq!(evaluation.gold_issues.without_gold_examples, strings(&["w2"]));
+    assert_eq!(
+        evaluation.gold_issues.without_gold_examples,
+        strings(&["w2"])
+    );
 }
 
 #[test]
@@ -283,7 +328,10 @@ fn slices_are_evaluated_separately() {
             vec![("decade".to_string(), decade.to_string())]
         })
         .collect();
-    let input = EvaluationInput { slices: Some(&slices), ..data.input() };
+    let input = EvaluationInput {
+        slices: Some(&slices),
+        ..data.input()
+    };
 
     let evaluation = evaluate(&input).unwrap();
 
@@ -332,17 +380,43 @@ fn evaluate_reports_shape_errors() {
     let data = example();
 
     let short_ids = &data.ids[..5];
-    let error = evaluate(&EvaluationInput { ids: short_ids, ..data.input() }).unwrap_err();
-    assert_eq!(error, EvaluationError::RowCount { field: "ids", expected: 6, actual: 5 });
+    let error = evaluate(&EvaluationInput {
+        ids: short_ids,
+        ..data.input()
+    })
+    .unwrap_err();
+    assert_eq!(
+        error,
+        EvaluationError::RowCount {
+            field: "ids",
+            expected: 6,
+            actual: 5
+        }
+    );
 
     let mut narrow = data.scores.clone();
     narrow[2].pop();
-    let error = evaluate(&EvaluationInput { scores: Some(&narrow), ..data.input() }).unwrap_err();
-    assert_eq!(error, EvaluationError::ScoreWidth { id: "w2".into(), expected: 5, actual: 4 });
+    let error = evaluate(&EvaluationInput {
+        scores: Some(&narrow),
+        ..data.input()
+    })
+    .unwrap_err();
+    assert_eq!(
+        error,
+        EvaluationError::ScoreWidth {
+            id: "w2".into(),
+            expected: 5,
+            actual: 4
+        }
+    );
 
     let mut nan = data.scores.clone();
     nan[1][3] = f32::NAN;
-    let error = evaluate(&EvaluationInput { scores: Some(&nan), ..data.input() }).unwrap_err();
+    let error = evaluate(&EvaluationInput {
+        scores: Some(&nan),
+        ..data.input()
+    })
+    .unwrap_err();
     assert!(matches!(
         error,
         EvaluationError::NonFiniteScore { ref id, ref label, .. } if id == "w1" && label == "D"
@@ -350,11 +424,25 @@ fn evaluate_reports_shape_errors() {
 
     let mut foreign = data.predicted.clone();
     foreign[4].push("Z".into());
-    let error = evaluate(&EvaluationInput { predicted: &foreign, ..data.input() }).unwrap_err();
-    assert_eq!(error, EvaluationError::UnknownPredictedLabel { id: "w4".into(), label: "Z".into() });
+    let error = evaluate(&EvaluationInput {
+        predicted: &foreign,
+        ..data.input()
+    })
+    .unwrap_err();
+    assert_eq!(
+        error,
+        EvaluationError::UnknownPredictedLabel {
+            id: "w4".into(),
+            label: "Z".into()
+        }
+    );
 
     let duplicated = strings(&["A", "B", "A", "D", "E"]);
-    let error = evaluate(&EvaluationInput { label_set: &duplicated, ..data.input() }).unwrap_err();
+    let error = evaluate(&EvaluationInput {
+        label_set: &duplicated,
+        ..data.input()
+    })
+    .unwrap_err();
     assert_eq!(error, EvaluationError::DuplicateLabel { label: "A".into() });
 }
 
@@ -367,5 +455,8 @@ fn evaluation_round_trips_through_json() {
     let back: evaluation::Evaluation = serde_json::from_str(&json).unwrap();
 
     assert_eq!(back, evaluation);
-    assert!(json.contains("\"macro\":"), "macro_ is serialised as `macro`");
+    assert!(
+        json.contains("\"macro\":"),
+        "macro_ is serialised as `macro`"
+    );
 }

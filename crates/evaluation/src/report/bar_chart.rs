@@ -49,7 +49,10 @@ pub(crate) fn per_label_f1_svg(
         .filter(|label| label.support > 0 || label.predicted_count > 0)
         .count();
 
-    let names: Vec<String> = labels.iter().map(|label| label_name(&label.label)).collect();
+    let names: Vec<String> = labels
+        .iter()
+        .map(|label| label_name(&label.label))
+        .collect();
     let longest = names
         .iter()
         .map(|name| svg::text_width(&svg::truncate(name, MAX_LABEL_CHARS), 12.0))
@@ -57,19 +60,31 @@ pub(crate) fn per_label_f1_svg(
     let plot_left = (longest + 16.0).max(80.0);
     let plot_top = 52.0;
     let plot_bottom = plot_top + ROW_HEIGHT * labels.len() as f64;
-    let width = plot_left + PLOT_WIDTH + VALUE_WIDTH;
-    let height = plot_bottom + 46.0;
-
     let title = format!("Per-label F1 on {test_set}");
-    let mut out = String::new();
-    open_svg(&mut out, width, height, &title);
-    chart_title(&mut out, 10.0, &title);
     let subtitle = if shown_total > labels.len() {
-        format!("{} most frequent gold labels of {shown_total}; n = gold support", labels.len())
+        format!(
+            "{} most frequent gold labels of {shown_total}; n = gold support",
+            labels.len()
+        )
     } else {
         "Labels by gold support; n = gold support".to_string()
     };
-    text(&mut out, 10.0, 38.0, "start", r##"fill="#555555""##, &subtitle);
+    let width = (plot_left + PLOT_WIDTH + VALUE_WIDTH)
+        .max(svg::text_width(&title, 14.0) + 20.0)
+        .max(svg::text_width(&subtitle, 12.0) + 20.0);
+    let height = plot_bottom + 46.0;
+
+    let mut out = String::new();
+    open_svg(&mut out, width, height, &title);
+    chart_title(&mut out, 10.0, &title);
+    text(
+        &mut out,
+        10.0,
+        38.0,
+        "start",
+        r##"fill="#555555""##,
+        &subtitle,
+    );
 
     // Vertical grid lines and the x axis, F1 from 0 to 1.
     for step in 0..=5 {
@@ -79,14 +94,28 @@ pub(crate) fn per_label_f1_svg(
             out,
             r##"<line x1="{x:.1}" y1="{plot_top:.1}" x2="{x:.1}" y2="{plot_bottom:.1}" stroke="#e0e0e0"/>"##
         );
-        text(&mut out, x, plot_bottom + 16.0, "middle", "", &format!("{value:.1}"));
+        text(
+            &mut out,
+            x,
+            plot_bottom + 16.0,
+            "middle",
+            "",
+            &format!("{value:.1}"),
+        );
     }
     let _ = write!(
         out,
         r##"<line x1="{plot_left:.1}" y1="{plot_bottom:.1}" x2="{:.1}" y2="{plot_bottom:.1}" stroke="#333333"/>"##,
         plot_left + PLOT_WIDTH
     );
-    text(&mut out, plot_left + PLOT_WIDTH / 2.0, plot_bottom + 36.0, "middle", "", "F1");
+    text(
+        &mut out,
+        plot_left + PLOT_WIDTH / 2.0,
+        plot_bottom + 36.0,
+        "middle",
+        "",
+        "F1",
+    );
 
     for (row, (label, name)) in labels.iter().zip(&names).enumerate() {
         let y = plot_top + ROW_HEIGHT * row as f64;
@@ -94,14 +123,29 @@ pub(crate) fn per_label_f1_svg(
         let text_y = y + ROW_HEIGHT / 2.0 + 4.0;
         let bar_width = label.f1.clamp(0.0, 1.0) * PLOT_WIDTH;
 
-        text_with_tooltip(&mut out, plot_left - 8.0, text_y, "end", "", name, MAX_LABEL_CHARS);
+        text_with_tooltip(
+            &mut out,
+            plot_left - 8.0,
+            text_y,
+            "end",
+            "",
+            name,
+            MAX_LABEL_CHARS,
+        );
         let _ = write!(
             out,
             r##"<rect x="{plot_left:.1}" y="{bar_y:.1}" width="{bar_width:.1}" height="{BAR_HEIGHT:.1}" fill="{}"/>"##,
             svg::SERIES_COLOURS[0]
         );
         let value = format!("{:.2} (n={})", label.f1, label.support);
-        text(&mut out, plot_left + bar_width + 6.0, text_y, "start", "", &value);
+        text(
+            &mut out,
+            plot_left + bar_width + 6.0,
+            text_y,
+            "start",
+            "",
+            &value,
+        );
     }
 
     close_svg(&mut out);

@@ -9,12 +9,21 @@ use crate::{Evaluation, GateDecision};
 /// One piece of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Block {
-    Heading { level: u8, text: String },
+    Heading {
+        level: u8,
+        text: String,
+    },
     Paragraph(String),
     /// A pass or fail verdict, shown prominently.
-    Verdict { passed: bool, text: String },
+    Verdict {
+        passed: bool,
+        text: String,
+    },
     Table(Table),
-    Figure { file_name: String, caption: String },
+    Figure {
+        file_name: String,
+        caption: String,
+    },
 }
 
 /// A table of plain-text cells.
@@ -30,7 +39,10 @@ impl Table {
     /// Starts a table; a header ending in `#` marks a numeric column (the `#` is dropped).
     fn new(headers: &[&str]) -> Self {
         Self {
-            headers: headers.iter().map(|h| h.trim_end_matches('#').to_string()).collect(),
+            headers: headers
+                .iter()
+                .map(|h| h.trim_end_matches('#').to_string())
+                .collect(),
             numeric: headers.iter().map(|h| h.ends_with('#')).collect(),
             rows: Vec::new(),
         }
@@ -49,7 +61,10 @@ const COMPARED_METRICS: &[(&str, &str)] = &[
 pub(crate) fn build(report: &RunReport, figures: &Figures) -> Vec<Block> {
     let mut blocks = vec![heading(1, &report.title)];
     if let Some(gate) = &report.gate {
-        blocks.push(Block::Verdict { passed: gate.passed, text: gate.summary.clone() });
+        blocks.push(Block::Verdict {
+            passed: gate.passed,
+            text: gate.summary.clone(),
+        });
     }
 
     blocks.push(heading(2, "Headline metrics"));
@@ -75,7 +90,9 @@ pub(crate) fn build(report: &RunReport, figures: &Figures) -> Vec<Block> {
     blocks.push(heading(2, "Precision-recall curve"));
     match &figures.pr_curve {
         Some(figure) => blocks.push(figure_block(figure)),
-        None => blocks.push(Block::Paragraph("No test set has scores, so there is no curve.".into())),
+        None => blocks.push(Block::Paragraph(
+            "No test set has scores, so there is no curve.".into(),
+        )),
     }
 
     for (test_set, evaluation) in &report.evaluations {
@@ -97,11 +114,17 @@ pub(crate) fn build(report: &RunReport, figures: &Figures) -> Vec<Block> {
 }
 
 fn heading(level: u8, text: &str) -> Block {
-    Block::Heading { level, text: text.to_string() }
+    Block::Heading {
+        level,
+        text: text.to_string(),
+    }
 }
 
 fn figure_block(figure: &Figure) -> Block {
-    Block::Figure { file_name: figure.file_name.clone(), caption: figure.caption.clone() }
+    Block::Figure {
+        file_name: figure.file_name.clone(),
+        caption: figure.caption.clone(),
+    }
 }
 
 fn headline_table(report: &RunReport) -> Table {
@@ -190,7 +213,7 @@ fn champion_table(
     table
 }
 
-/// One sentence with the work counts and gold problems of a test set.
+/// Describes the work counts and gold problems of a test set in one sentence.
 fn data_summary(evaluation: &Evaluation) -> String {
     let overall = &evaluation.overall;
     let mut sentence = format!(
@@ -241,8 +264,8 @@ fn slice_table(evaluation: &Evaluation) -> Table {
     table
 }
 
-/// The per-label table, by decreasing support, without labels that were neither gold nor
-/// predicted (a sentence counts those).
+/// Builds the per-label table by decreasing support. Labels that were neither gold nor
+/// predicted are left out and counted in a sentence after the table.
 fn per_label_blocks(report: &RunReport, evaluation: &Evaluation) -> Vec<Block> {
     let mut labels: Vec<_> = evaluation
         .per_label

@@ -11,7 +11,13 @@ pub(crate) fn escape_xml(text: &str) -> String {
     let cleaned: Cow<str> = if text.chars().any(is_forbidden_in_xml) {
         Cow::Owned(
             text.chars()
-                .map(|c| if is_forbidden_in_xml(c) { '\u{FFFD}' } else { c })
+                .map(|c| {
+                    if is_forbidden_in_xml(c) {
+                        '\u{FFFD}'
+                    } else {
+                        c
+                    }
+                })
                 .collect(),
         )
     } else {
@@ -28,14 +34,17 @@ fn is_forbidden_in_xml(c: char) -> bool {
 ///
 /// Markup characters get a backslash, HTML-significant characters become entities (Markdown
 /// renderers pass raw HTML through), and line breaks become spaces so that a cell stays on
-/// its row.
+/// its row. An underscore inside a word (`micro_f1`) cannot start emphasis in CommonMark, so
+/// it stays bare for readability.
 pub(crate) fn escape_markdown(text: &str) -> String {
+    let characters: Vec<char> = text.chars().collect();
     let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
+    for (position, &c) in characters.iter().enumerate() {
         match c {
             '&' => escaped.push_str("&amp;"),
             '<' => escaped.push_str("&lt;"),
             '>' => escaped.push_str("&gt;"),
+            '_' if is_inside_word(&characters, position) => escaped.push('_'),
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' => {
                 escaped.push('\\');
                 escaped.push(c);
@@ -46,6 +55,15 @@ pub(crate) fn escape_markdown(text: &str) -> String {
         }
     }
     escaped
+}
+
+/// True when the characters on both sides of `position` are letters or digits.
+fn is_inside_word(characters: &[char], position: usize) -> bool {
+    let before = position
+        .checked_sub(1)
+        .and_then(|index| characters.get(index));
+    let after = characters.get(position + 1);
+    before.is_some_and(|c| c.is_alphanumeric()) && after.is_some_and(|c| c.is_alphanumeric())
 }
 
 /// Turns a test set name into a file-name part: ASCII letters, digits, `-` and `_` are kept,
@@ -79,7 +97,11 @@ mod tests {
 
     #[test]
     fn escape_markdown_escapes_table_syntax() {
-        assert_eq!(escape_markdown("a|b <i>*x*</i>\nc"), "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; c");
+        assert_eq!(
+            escape_markdown("a|b <i>*x*</i>\nc"),
+            "a\\|b &lt;i&gt;\\*x\\*&lt;/i&gt; c"
+        );
+        assert_eq!(escape_markdown("micro_f1 _x_"), "micro_f1 \\_x\\_");
     }
 
     #[test]

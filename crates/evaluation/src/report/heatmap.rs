@@ -28,7 +28,11 @@ pub(crate) fn co_occurrence_svg(
     if size == 0 {
         return None;
     }
-    let names: Vec<String> = matrix.labels.iter().map(|label| label_name(label)).collect();
+    let names: Vec<String> = matrix
+        .labels
+        .iter()
+        .map(|label| label_name(label))
+        .collect();
     let mut column_names: Vec<String> = names.clone();
     column_names.push("another label".to_string());
     column_names.push("no label".to_string());
@@ -38,24 +42,33 @@ pub(crate) fn co_occurrence_svg(
         .map(|(name, count)| format!("{} (n={count})", svg::truncate(name, MAX_ROW_CHARS - 8)))
         .collect();
 
-    let longest_row = row_names.iter().map(|name| svg::text_width(name, 12.0)).fold(0.0, f64::max);
+    let longest_row = row_names
+        .iter()
+        .map(|name| svg::text_width(name, 12.0))
+        .fold(0.0, f64::max);
     let longest_column = column_names
         .iter()
         .map(|name| svg::text_width(&svg::truncate(name, MAX_COLUMN_CHARS), 12.0))
         .fold(0.0, f64::max);
     let grid_left = 34.0 + longest_row + 10.0;
-    let grid_top = 70.0 + longest_column * DIAGONAL;
-    let column_x = |column: usize| {
-        grid_left + CELL * column as f64 + if column >= size { GAP } else { 0.0 }
-    };
+    let grid_top = 80.0 + longest_column * DIAGONAL;
+    let column_x =
+        |column: usize| grid_left + CELL * column as f64 + if column >= size { GAP } else { 0.0 };
     let grid_right = column_x(size + 1) + CELL;
     let grid_bottom = grid_top + CELL * size as f64;
     let legend_x = grid_right + 24.0;
+    let legend_height = (CELL * size as f64).clamp(80.0, 240.0);
     let label_right = column_x(size + 1) + CELL / 2.0 + longest_column * DIAGONAL;
-    let width = (legend_x + 60.0).max(label_right + 10.0);
-    let height = grid_bottom + 20.0;
 
     let title = format!("Gold against predicted labels on {test_set}");
+    let subtitle = "Row: works with that gold label. Cell: share of them predicted the column's \
+                    label. Outlined: the row label's recall.";
+    let width = (legend_x + 60.0)
+        .max(label_right + 10.0)
+        .max(svg::text_width(&title, 14.0) + 20.0)
+        .max(svg::text_width(subtitle, 12.0) + 20.0);
+    let height = grid_bottom.max(grid_top + legend_height) + 20.0;
+
     let mut out = String::new();
     open_svg(&mut out, width, height, &title);
     chart_title(&mut out, 10.0, &title);
@@ -65,11 +78,18 @@ pub(crate) fn co_occurrence_svg(
         38.0,
         "start",
         r##"fill="#555555""##,
-        "Row: works with that gold label. Cell: share of them predicted the column's label.",
+        subtitle,
     );
 
     // Axis titles: predicted labels across the top, gold labels down the left side.
-    text(&mut out, grid_left, 58.0, "start", r#"font-weight="bold""#, "Predicted label");
+    text(
+        &mut out,
+        grid_left,
+        62.0,
+        "start",
+        r#"font-weight="bold""#,
+        "Predicted label",
+    );
     let middle_y = (grid_top + grid_bottom) / 2.0;
     let _ = write!(
         out,
@@ -80,19 +100,38 @@ pub(crate) fn co_occurrence_svg(
         let x = column_x(column) + CELL / 2.0;
         let y = grid_top - 6.0;
         let transform = format!(r#"transform="translate({x:.1},{y:.1}) rotate(-45)""#);
-        text_with_tooltip(&mut out, 0.0, 0.0, "start", &transform, name, MAX_COLUMN_CHARS);
+        text_with_tooltip(
+            &mut out,
+            0.0,
+            0.0,
+            "start",
+            &transform,
+            name,
+            MAX_COLUMN_CHARS,
+        );
     }
 
     for row in 0..size {
         let y = grid_top + CELL * row as f64;
-        text(&mut out, grid_left - 8.0, y + CELL / 2.0 + 4.0, "end", "", &row_names[row]);
+        text(
+            &mut out,
+            grid_left - 8.0,
+            y + CELL / 2.0 + 4.0,
+            "end",
+            "",
+            &row_names[row],
+        );
 
         let gold = matrix.gold_counts[row];
         let mut cells: Vec<u64> = matrix.counts[row].clone();
         cells.push(matrix.other_counts[row]);
         cells.push(matrix.empty_counts[row]);
         for (column, &count) in cells.iter().enumerate() {
-            let share = if gold == 0 { 0.0 } else { count as f64 / gold as f64 };
+            let share = if gold == 0 {
+                0.0
+            } else {
+                count as f64 / gold as f64
+            };
             let (fill, ink) = heat_colour(share);
             let x = column_x(column);
             let tooltip = format!(
@@ -109,9 +148,29 @@ pub(crate) fn co_occurrence_svg(
             if count > 0 {
                 let attributes = format!(r#"fill="{ink}" font-size="11""#);
                 let label = format!("{:.0}%", share * 100.0);
-                text(&mut out, x + CELL / 2.0, y + CELL / 2.0 + 4.0, "middle", &attributes, &label);
+                text(
+                    &mut out,
+                    x + CELL / 2.0,
+                    y + CELL / 2.0 + 4.0,
+                    "middle",
+                    &attributes,
+                    &label,
+                );
             }
         }
+    }
+    // Frame the label block and the summary block, whose near-white cells would otherwise
+    // merge with the background.
+    for (left, right) in [
+        (column_x(0), column_x(size - 1) + CELL),
+        (column_x(size), grid_right),
+    ] {
+        let _ = write!(
+            out,
+            r##"<rect x="{left:.1}" y="{grid_top:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="#c8c8c8"/>"##,
+            right - left,
+            grid_bottom - grid_top
+        );
     }
     // Outline the diagonal, where the cell is the label's recall.
     for index in 0..size {
@@ -123,7 +182,7 @@ pub(crate) fn co_occurrence_svg(
         );
     }
 
-    write_legend(&mut out, id, legend_x, grid_top, (CELL * size as f64).clamp(80.0, 240.0));
+    write_legend(&mut out, id, legend_x, grid_top, legend_height);
     close_svg(&mut out);
     Some(out)
 }

@@ -16,8 +16,11 @@ pub(crate) fn render(blocks: &[Block]) -> String {
             }
             Block::Paragraph(text) => out.push_str(&escape_markdown(text)),
             Block::Verdict { passed, text } => {
-                let mark = if *passed { "PASSED" } else { "FAILED" };
-                out.push_str(&format!("**Quality gate {mark}.** {}", escape_markdown(text)));
+                let mark = if *passed { "passed" } else { "failed" };
+                out.push_str(&format!(
+                    "**Quality gate {mark}.** {}",
+                    escape_markdown(text)
+                ));
             }
             Block::Table(table) => render_table(&mut out, table),
             Block::Figure { file_name, caption } => {

@@ -42,7 +42,7 @@ pub struct InfoSection {
 /// The current champion's evaluations, to compare the candidate with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChampionComparison {
-    /// How the champion is named in the report, such as `topics v3 (run 20240611-2)`.
+    /// Champion name shown in the report, such as `topics v3 (run 20240611-2)`.
     pub name: String,
     pub evaluations: BTreeMap<String, Evaluation>,
 }
@@ -50,7 +50,10 @@ pub struct ChampionComparison {
 impl RunReport {
     /// Returns the display name of `label`.
     pub fn label_name(&self, label: &str) -> String {
-        self.label_names.get(label).cloned().unwrap_or_else(|| label.to_string())
+        self.label_names
+            .get(label)
+            .cloned()
+            .unwrap_or_else(|| label.to_string())
     }
 }
 
@@ -90,11 +93,13 @@ pub(crate) fn figures(report: &RunReport) -> Figures {
 
     let slugs = unique_slugs(report.evaluations.keys());
     for ((test_set, evaluation), slug) in report.evaluations.iter().zip(slugs) {
-        let per_label_f1 = bar_chart::per_label_f1_svg(test_set, &evaluation.per_label, &label_name)
-            .map(|svg| Figure {
-                file_name: format!("per-label-f1-{slug}.svg"),
-                caption: format!("Per-label F1 on {test_set}"),
-                svg,
+        let per_label_f1 =
+            bar_chart::per_label_f1_svg(test_set, &evaluation.per_label, &label_name).map(|svg| {
+                Figure {
+                    file_name: format!("per-label-f1-{slug}.svg"),
+                    caption: format!("Per-label F1 on {test_set}"),
+                    svg,
+                }
             });
         let stem = format!("co-occurrence-{slug}");
         let co_occurrence =
@@ -104,9 +109,13 @@ pub(crate) fn figures(report: &RunReport) -> Figures {
                     caption: format!("Gold against predicted labels on {test_set}"),
                     svg,
                 });
-        figures
-            .test_sets
-            .insert(test_set.clone(), TestSetFigures { per_label_f1, co_occurrence });
+        figures.test_sets.insert(
+            test_set.clone(),
+            TestSetFigures {
+                per_label_f1,
+                co_occurrence,
+            },
+        );
     }
     figures
 }

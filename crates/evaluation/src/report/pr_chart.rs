@@ -16,8 +16,9 @@ const MAX_LEGEND_CHARS: usize = 26;
 pub(crate) fn pr_curve_svg<'a>(
     evaluations: impl Iterator<Item = (&'a String, &'a Evaluation)>,
 ) -> Option<String> {
-    let series: Vec<(&String, &Evaluation)> =
-        evaluations.filter(|(_, evaluation)| !evaluation.pr_curve.is_empty()).collect();
+    let series: Vec<(&String, &Evaluation)> = evaluations
+        .filter(|(_, evaluation)| !evaluation.pr_curve.is_empty())
+        .collect();
     if series.is_empty() {
         return None;
     }
@@ -41,14 +42,35 @@ pub(crate) fn pr_curve_svg<'a>(
             out,
             r##"<line x1="{x:.1}" y1="{PLOT_TOP:.1}" x2="{x:.1}" y2="{plot_bottom:.1}" stroke="#e0e0e0"/><line x1="{PLOT_LEFT:.1}" y1="{y:.1}" x2="{plot_right:.1}" y2="{y:.1}" stroke="#e0e0e0"/>"##
         );
-        text(&mut out, x, plot_bottom + 16.0, "middle", "", &format!("{value:.1}"));
-        text(&mut out, PLOT_LEFT - 6.0, y + 4.0, "end", "", &format!("{value:.1}"));
+        text(
+            &mut out,
+            x,
+            plot_bottom + 16.0,
+            "middle",
+            "",
+            &format!("{value:.1}"),
+        );
+        text(
+            &mut out,
+            PLOT_LEFT - 6.0,
+            y + 4.0,
+            "end",
+            "",
+            &format!("{value:.1}"),
+        );
     }
     let _ = write!(
         out,
         r##"<rect x="{PLOT_LEFT:.1}" y="{PLOT_TOP:.1}" width="{PLOT_SIZE:.1}" height="{PLOT_SIZE:.1}" fill="none" stroke="#333333"/>"##
     );
-    text(&mut out, PLOT_LEFT + PLOT_SIZE / 2.0, plot_bottom + 38.0, "middle", "", "Recall");
+    text(
+        &mut out,
+        PLOT_LEFT + PLOT_SIZE / 2.0,
+        plot_bottom + 38.0,
+        "middle",
+        "",
+        "Recall",
+    );
     let _ = write!(
         out,
         r#"<text transform="translate(18,{:.1}) rotate(-90)" text-anchor="middle">Precision</text>"#,
@@ -96,7 +118,14 @@ pub(crate) fn pr_curve_svg<'a>(
         r##"<circle cx="{:.1}" cy="{note_y:.1}" r="5" fill="#ffffff" stroke="#000000"/>"##,
         legend_x + 11.0
     );
-    text(&mut out, legend_x + 28.0, note_y + 4.0, "start", "", "labels the model chose");
+    text(
+        &mut out,
+        legend_x + 28.0,
+        note_y + 4.0,
+        "start",
+        "",
+        "labels the model chose",
+    );
 
     close_svg(&mut out);
     Some(out)

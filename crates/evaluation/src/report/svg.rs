@@ -9,8 +9,9 @@ use super::escape::escape_xml;
 pub(crate) const FONT_FAMILY: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
 
 /// Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
-pub(crate) const SERIES_COLOURS: &[&str] =
-    &["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"];
+pub(crate) const SERIES_COLOURS: &[&str] = &[
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+];
 
 /// Estimates the rendered width of `text` in pixels at `font_px`.
 ///
@@ -37,7 +38,10 @@ pub(crate) fn open_svg(svg: &mut String, width: f64, height: f64, title: &str) {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="{FONT_FAMILY}" font-size="12" role="img">"#
     );
     let _ = write!(svg, "<title>{}</title>", escape_xml(title));
-    let _ = write!(svg, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    let _ = write!(
+        svg,
+        r##"<rect width="100%" height="100%" fill="#ffffff"/>"##
+    );
 }
 
 pub(crate) fn close_svg(svg: &mut String) {
@@ -78,7 +82,14 @@ pub(crate) fn text_with_tooltip(
 
 /// Writes the chart title at the top left.
 pub(crate) fn chart_title(svg: &mut String, x: f64, title: &str) {
-    text(svg, x, 20.0, "start", r#"font-size="14" font-weight="bold""#, title);
+    text(
+        svg,
+        x,
+        20.0,
+        "start",
+        r#"font-size="14" font-weight="bold""#,
+        title,
+    );
 }
 
 /// Maps `value` in [0, 1] to a white-to-dark-blue colour, with its text colour for contrast.
