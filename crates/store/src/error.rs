@@ -1,5 +1,5 @@
 //! The one error type of the store crate. Every variant carries the path, hash, run id or
-//! model name it is about, and its message says what to do next.
+//! model name it is about, and its message tells the user what to do next.
 
 use std::path::PathBuf;
 
@@ -9,7 +9,7 @@ pub enum StoreError {
     /// A file system operation failed.
     #[error("failed to {action} `{path}`: {source}")]
     Io {
-        /// What was being done, e.g. "create the temporary file".
+        /// The operation that failed, e.g. "create the temporary file".
         action: &'static str,
         path: PathBuf,
         #[source]
@@ -20,27 +20,27 @@ pub enum StoreError {
     #[error(
         "artifact {hash}{} is missing from the artifact store (expected at `{path}`); \
          re-run the step that produces it or restore the store from a backup",
-        describe(what)
+        describe(description)
     )]
     ArtifactMissing {
         hash: String,
         path: PathBuf,
-        /// What the artifact is (name and media type), when the metadata store knows it.
-        what: Option<String>,
+        /// Name and media type of the artifact, when the metadata store has a record of it.
+        description: Option<String>,
     },
 
     /// The object's content no longer hashes to its name. Cached steps treat it as a miss.
     #[error(
         "artifact {hash}{} is corrupt: `{path}` now hashes to {actual_hash}; \
          delete the file and re-run the step that produces it",
-        describe(what)
+        describe(description)
     )]
     ArtifactCorrupt {
         hash: String,
         actual_hash: String,
         path: PathBuf,
-        /// What the artifact is (name and media type), when the metadata store knows it.
-        what: Option<String>,
+        /// Name and media type of the artifact, when the metadata store has a record of it.
+        description: Option<String>,
     },
 
     /// A string passed as an artifact hash is not 64 lowercase hexadecimal digits.
@@ -78,7 +78,7 @@ pub enum StoreError {
         supported: i64,
     },
 
-    /// A column holds a value this version cannot interpret.
+    /// A column contains a value this version cannot interpret.
     #[error("metadata store: invalid value `{value}` in {table}.{column}; the file may have been edited by hand")]
     InvalidRecord {
         table: &'static str,
@@ -161,9 +161,9 @@ pub enum StoreError {
     },
 
     /// A JSON value passed in or read back could not be encoded or decoded.
-    #[error("failed to encode or decode {what} as JSON: {source}")]
+    #[error("failed to encode or decode {item} as JSON: {source}")]
     Json {
-        what: &'static str,
+        item: &'static str,
         #[source]
         source: serde_json::Error,
     },
@@ -183,8 +183,13 @@ impl StoreError {
     /// missing or corrupt artifact error. Other errors are returned unchanged.
     pub fn with_artifact_description(mut self, description: impl Into<String>) -> Self {
         match &mut self {
-            StoreError::ArtifactMissing { what, .. } | StoreError::ArtifactCorrupt { what, .. } => {
-                *what = Some(description.into());
+            StoreError::ArtifactMissing {
+                description: slot, ..
+            }
+            | StoreError::ArtifactCorrupt {
+                description: slot, ..
+            } => {
+                *slot = Some(description.into());
             }
             _ => {}
         }
@@ -204,9 +209,9 @@ impl StoreError {
     }
 }
 
-fn describe(what: &Option<String>) -> String {
-    match what {
-        Some(what) => format!(" ({what})"),
+fn describe(description: &Option<String>) -> String {
+    match description {
+        Some(description) => format!(" ({description})"),
         None => String::new(),
     }
 }
@@ -220,7 +225,7 @@ mod tests {
         let error = StoreError::ArtifactMissing {
             hash: "ab".repeat(32),
             path: PathBuf::from("/s/objects/ab/cd"),
-            what: None,
+            description: None,
         }
         .with_artifact_description("`model.safetensors`");
 

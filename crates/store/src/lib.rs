@@ -8,7 +8,7 @@
 //! - [`Stores`]: both together under one directory (`.topicops/` by default), with the
 //!   operations that need both, such as registering a model only if its file is stored.
 //!
-//! This crate knows nothing of pipelines, models or data formats: callers decide what to
+//! This crate has no notion of pipelines, models or data formats: callers decide what to
 //! store and name it.
 
 pub mod artifact;

@@ -54,7 +54,7 @@ impl Stores {
                     artifact.size_bytes
                 ),
                 path,
-                what: Some(format!("`{}`", new_version.artifact.name)),
+                description: Some(format!("`{}`", new_version.artifact.name)),
             });
         }
         self.metadata.register_version(new_version)

@@ -59,7 +59,7 @@ impl ArtifactStore {
         Ok(store)
     }
 
-    /// The directory the store was opened at.
+    /// Returns the directory the store was opened at.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -120,7 +120,7 @@ impl ArtifactStore {
             Err(StoreError::ArtifactMissing {
                 hash: hash.to_string(),
                 path,
-                what: None,
+                description: None,
             })
         }
     }
@@ -153,7 +153,7 @@ impl ArtifactStore {
                 return Err(StoreError::ArtifactMissing {
                     hash: hash.to_string(),
                     path,
-                    what: None,
+                    description: None,
                 })
             }
             Err(e) => return Err(StoreError::io("open", &path, e)),
@@ -165,7 +165,7 @@ impl ArtifactStore {
                 hash: hash.to_string(),
                 actual_hash,
                 path,
-                what: None,
+                description: None,
             });
         }
         file.seek(SeekFrom::Start(0))

@@ -45,7 +45,7 @@ impl ArtifactWriter {
         })
     }
 
-    /// The temporary file being written, for error messages.
+    /// Returns the temporary file being written, for error messages.
     pub fn temp_path(&self) -> &Path {
         &self.temp_path
     }

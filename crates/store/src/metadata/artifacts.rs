@@ -23,7 +23,7 @@ pub struct NamedArtifact {
 }
 
 impl NamedArtifact {
-    /// An artifact kept in the artifact store.
+    /// Describes an artifact kept in the artifact store.
     pub fn stored(
         name: impl Into<String>,
         artifact: ArtifactRef,
@@ -37,7 +37,7 @@ impl NamedArtifact {
         }
     }
 
-    /// A source file identified by its hash but left where it is.
+    /// Describes a source file identified by its hash but left where it is.
     pub fn source(
         name: impl Into<String>,
         artifact: ArtifactRef,

@@ -1,7 +1,7 @@
 //! Named leases in the metadata database, so that two processes (e.g. two `watch` loops)
 //! never run the same exclusive job at once. A lease expires after its time to live, so a
-//! holder that was killed cannot block others forever; a live holder renews it by calling
-//! [`MetadataStore::try_lock`] again.
+//! holder that was killed cannot block others forever. A live holder renews its lease by
+//! calling [`MetadataStore::try_lock`] again.
 
 use std::time::Duration;
 
@@ -85,7 +85,7 @@ impl MetadataStore {
         })
     }
 
-    /// Returns the current row of lock `name`, expired or not, or `None` when nobody took it.
+    /// Returns the current row of lock `name`, expired or not, or `None` when it was never taken or was released.
     pub fn lock_info(&self, name: &str) -> Result<Option<LockInfo>, StoreError> {
         self.read("read a lock", |transaction| load_lock(transaction, name))
     }

@@ -128,7 +128,7 @@ impl MetadataStore {
         Ok(store)
     }
 
-    /// The database file.
+    /// Returns the database file path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -155,7 +155,7 @@ impl MetadataStore {
                 connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             })?;
             if !mode.eq_ignore_ascii_case("wal") {
-                tracing::warn!(path = %self.path.display(), %mode, "SQLite refused WAL mode; concurrent readers will wait for writers");
+                tracing::warn!(path = %self.path.display(), %mode, "SQLite did not switch to WAL mode; readers will wait for writers");
             }
         }
         // FULL: a committed registry change or alias move also survives a power loss.

@@ -37,7 +37,7 @@ text_enum! {
     }
 }
 
-/// What the caller supplies to register a model version.
+/// Input to [`MetadataStore::register_version`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewModelVersion {
     pub model: String,

@@ -24,7 +24,7 @@ text_enum! {
 }
 
 text_enum! {
-    /// What started a run.
+    /// Cause of a run.
     pub enum Trigger in "runs"."trigger_kind" {
         Manual => "manual",
         Watch => "watch",
@@ -34,8 +34,7 @@ text_enum! {
     }
 }
 
-/// What the caller supplies to start a run. User, host, pid and times are filled in by the
-/// store.
+/// Input to [`MetadataStore::create_run`]. The store fills in user, host, pid and times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewRun {
     pub pipeline: String,
@@ -149,7 +148,7 @@ pub(crate) fn load_params(
     for row in rows {
         let (key, text) = row?;
         let value = serde_json::from_str(&text).map_err(|source| StoreError::Json {
-            what: "a stored parameter",
+            item: "a stored parameter",
             source,
         })?;
         params.insert(key, value);
@@ -223,7 +222,7 @@ impl MetadataStore {
                 ensure_run_exists(transaction, parent)?;
             }
             // Two runs started in the same second collide with odds of 1 in 16.7 million per
-            // pair; a collision is answered by drawing a new suffix.
+            // pair; after a collision the loop draws a new suffix.
             loop {
                 let id = ids::new_run_id();
                 let started_at = ids::now_rfc3339();
@@ -449,4 +448,4 @@ impl MetadataStore {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

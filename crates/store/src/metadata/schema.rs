@@ -1,6 +1,6 @@
 //! The schema of record of the metadata database, and its versioned migrations.
 //!
-//! `PRAGMA user_version` holds the number of the last migration applied. Each migration runs
+//! `PRAGMA user_version` contains the number of the last migration applied. Each migration runs
 //! in its own `BEGIN IMMEDIATE` transaction that first re-reads the version, so when several
 //! processes open a fresh file at once, one applies it and the others find it done. Every
 //! applied migration adds a row to `schema_migrations`.
@@ -274,7 +274,7 @@ CREATE TABLE locks (
 
 /// Applies every migration newer than the database's `user_version`, each in its own
 /// `BEGIN IMMEDIATE` transaction. Fails with [`StoreError::SchemaTooNew`] when a newer
-/// topicops has migrated the file past what this build knows.
+/// topicops has migrated the file past what this build supports.
 pub(crate) fn migrate(store: &MetadataStore) -> Result<(), StoreError> {
     for migration in MIGRATIONS {
         let applied = store.write("apply a schema migration", |transaction| {
