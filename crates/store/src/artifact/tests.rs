@@ -116,6 +116,21 @@ fn dropped_writer_leaves_no_trace() {
 }
 
 #[test]
+fn failed_finish_removes_temp_file() {
+    let (_dir, store) = open_store();
+    // A file where the fan-out directory of "abc" (hash 6437…) must go makes finish fail.
+    fs::write(store.objects_dir().join("64"), b"in the way").unwrap();
+
+    let mut writer = store.create().unwrap();
+    writer.write_all(b"abc").unwrap();
+    let error = writer.finish().unwrap_err();
+
+    assert!(matches!(error, StoreError::Io { .. }), "{error}");
+    assert_eq!(temp_file_count(&store), 0);
+    assert!(!store.contains(ABC_HASH));
+}
+
+#[test]
 fn corrupted_object_is_detected() {
     let (_dir, store) = open_store();
     let artifact = store.put_bytes(b"abc").unwrap();

@@ -42,7 +42,8 @@ pub struct LineageEdge {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineageArtifact {
     pub record: ArtifactRecord,
-    /// Executions on the walk that produced it, in id order. Empty for source data.
+    /// Executions on the walk that produced it, in id order. Empty for source data. Content
+    /// produced identically by several executions lists them all, with their inputs upstream.
     pub produced_by: Vec<i64>,
 }
 

@@ -303,3 +303,35 @@ impl Backoff {
         self.delay = (self.delay * 2).min(Duration::from_millis(500));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MetadataStore>();
+        assert_send_sync::<crate::ArtifactStore>();
+    }
+
+    #[test]
+    fn busy_and_locked_codes_are_retried() {
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        let locked = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_LOCKED),
+            None,
+        );
+        let constraint = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+            None,
+        );
+
+        assert!(is_busy(&busy));
+        assert!(is_busy(&locked));
+        assert!(!is_busy(&constraint));
+    }
+}

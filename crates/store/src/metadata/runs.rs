@@ -223,34 +223,38 @@ impl MetadataStore {
             }
             // Two runs started in the same second collide with odds of 1 in 16.7 million per
             // pair; after a collision the loop draws a new suffix.
-            loop {
-                let id = ids::new_run_id();
-                let started_at = ids::now_rfc3339();
-                let inserted = transaction.execute(
-                    "INSERT OR IGNORE INTO runs (id, pipeline, status, started_at, user_name, host, pid,
+            let mut id = ids::new_run_id();
+            while transaction
+                .query_row("SELECT 1 FROM runs WHERE id = ?1", [&id], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
+                id = ids::new_run_id();
+            }
+
+            let started_at = ids::now_rfc3339();
+            transaction.execute(
+                "INSERT INTO runs (id, pipeline, status, started_at, user_name, host, pid,
                          topicops_version, code_version, config_json, trigger_kind, trigger_reason,
                          parent_run_id)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![
-                        id,
-                        new_run.pipeline,
-                        RunStatus::Running,
-                        started_at,
-                        user,
-                        host,
-                        pid,
-                        new_run.topicops_version,
-                        new_run.code_version,
-                        config_json,
-                        new_run.trigger,
-                        new_run.trigger_reason,
-                        new_run.parent_run_id,
-                    ],
-                )?;
-                if inserted == 1 {
-                    return load_run(transaction, &id);
-                }
-            }
+                params![
+                    id,
+                    new_run.pipeline,
+                    RunStatus::Running,
+                    started_at,
+                    user,
+                    host,
+                    pid,
+                    new_run.topicops_version,
+                    new_run.code_version,
+                    config_json,
+                    new_run.trigger,
+                    new_run.trigger_reason,
+                    new_run.parent_run_id,
+                ],
+            )?;
+            load_run(transaction, &id)
         })
     }
 

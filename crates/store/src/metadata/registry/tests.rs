@@ -200,7 +200,8 @@ fn rollback_writes_audit_trail() {
     let history = store
         .alias_history("asjc-classifier", Some("production"))
         .unwrap();
-    let trail: Vec<(AliasAction, Option<u32>, Option<u32>, &str, &str)> = history
+    type Row<'a> = (AliasAction, Option<u32>, Option<u32>, &'a str, &'a str);
+    let trail: Vec<Row> = history
         .iter()
         .map(|e| {
             (
