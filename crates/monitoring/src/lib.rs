@@ -1,0 +1,3 @@
+//! Drift and quality monitoring of topicops models.
+
+pub mod stats;
