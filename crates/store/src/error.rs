@@ -1,5 +1,5 @@
 //! The one error type of the store crate. Every variant carries the path, hash, run id or
-//! model name it is about, and its message tells the user what to do next.
+//! model name it is about, and its message states what to do next.
 
 use std::path::PathBuf;
 

@@ -43,7 +43,7 @@ pub struct NewModelVersion {
     pub run_id: Option<String>,
     /// Free JSON, e.g. label set, thresholds, training data summary.
     pub metadata: serde_json::Value,
-    /// Summary metrics; NaN and infinities are kept.
+    /// Summary metrics. NaN and infinities are kept.
     #[serde(with = "nonfinite_map")]
     pub metrics: BTreeMap<String, f64>,
     /// Other recorded artifacts the version depends on (e.g. a vocabulary), by hash.

@@ -221,8 +221,8 @@ impl MetadataStore {
             if let Some(parent) = &new_run.parent_run_id {
                 ensure_run_exists(transaction, parent)?;
             }
-            // Two runs started in the same second collide with odds of 1 in 16.7 million per
-            // pair; after a collision the loop draws a new suffix.
+            // Two runs started in the same second get the same id with odds of 1 in 16.7
+            // million per pair. After a collision the loop draws a new suffix.
             let mut id = ids::new_run_id();
             while transaction
                 .query_row("SELECT 1 FROM runs WHERE id = ?1", [&id], |_| Ok(()))

@@ -62,7 +62,7 @@
 //!   first run and execution that produced it (NULL for source data).
 //! - `created_at` TEXT.
 //!
-//! `step_outputs`: named outputs of an execution, the cache's answer.
+//! `step_outputs`: named outputs of an execution, which the cache lookup returns.
 //! PK (`execution_id` → `step_executions.id`, `name`); `artifact_hash` → `artifacts.hash`.
 //!
 //! `lineage_edges`: directed edges from what was used to what was made.

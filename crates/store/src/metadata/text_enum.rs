@@ -20,7 +20,7 @@ macro_rules! text_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            /// The text stored in the database and shown to users.
+            /// Returns the text stored in the database and shown to users.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $( $name::$variant => $text, )+
