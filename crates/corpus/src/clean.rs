@@ -3,8 +3,10 @@
 //! The rules, fixed by what Crossref records contain:
 //! - Tags of known elements are removed and their text kept. MathML reduces to the text of
 //!   its tokens (`k1=0.3`), and the TeX version of a formula is dropped when a MathML
-//!   version sits beside it. Unknown tags without a namespace prefix stay as text, because
-//!   titles put names in angle brackets ("the film <La captive>").
+//!   version sits beside it. Whitespace between MathML elements is dropped, as MathML
+//!   defines, and a formula touching a word is set apart from it. Unknown tags without a
+//!   namespace prefix stay as text, because titles put names in angle brackets ("the film
+//!   <La captive>").
 //! - Paragraphs, section titles, list items and line breaks end a paragraph, and
 //!   paragraphs are joined by [`PARAGRAPH_SEPARATOR`]. Other whitespace runs, including
 //!   no-break and thin spaces, become one space. Soft hyphens and zero-width characters go.
@@ -104,63 +106,100 @@ struct Cleaner {
 impl Cleaner {
     /// Emits the text of every token of one layer into `self.text`.
     fn walk<F: TagFilter>(&mut self, mut scanner: Scanner<'_, F>, layer: Layer) {
-        // The formula being read: where it ends, and whether it contains MathML.
-        let mut formula_end = 0;
-        let mut formula_has_mathml = false;
-
+        let mut regions = Regions::default();
         while let Some(token) = scanner.next_token() {
             match token {
-                Token::Text(raw) => self.text_token(raw, layer),
+                Token::Text(raw) => {
+                    let in_math = scanner.position() <= regions.math_end;
+                    self.text_token(raw, layer, in_math);
+                }
                 Token::CData(content) => self.text.push_text(content),
+                Token::Start { name, self_closing } => {
+                    self.start_tag(&mut scanner, &mut regions, name, self_closing);
+                }
                 Token::End { name } => match kind_of(name) {
                     ElementKind::Block => self.text.paragraph_break(),
                     ElementKind::Separator | ElementKind::Formula { display: true } => {
-                        self.text.space()
+                        self.text.space();
                     }
+                    ElementKind::Math => self.text.word_break(),
                     _ => {}
-                },
-                Token::Start { name, self_closing } => match kind_of(name) {
-                    ElementKind::Inline => {}
-                    ElementKind::Block => self.text.paragraph_break(),
-                    ElementKind::Separator => self.text.space(),
-                    ElementKind::Dropped => {
-                        if !self_closing {
-                            scanner.skip_past_end_tag(name);
-                        }
-                    }
-                    ElementKind::Formula { display } => {
-                        if display {
-                            self.text.space();
-                        }
-                        if !self_closing && scanner.position() >= formula_end {
-                            let rest = scanner.rest();
-                            let length =
-                                find_end_tag(rest, name).map_or(rest.len(), |(start, _)| start);
-                            formula_end = scanner.position() + length;
-                            formula_has_mathml = contains_math_start(&rest[..length]);
-                        }
-                    }
-                    ElementKind::TexMath => {
-                        let in_formula = scanner.position() < formula_end;
-                        if !self_closing && in_formula && formula_has_mathml {
-                            scanner.skip_past_end_tag(name);
-                        }
-                    }
                 },
             }
         }
     }
 
+    fn start_tag<F: TagFilter>(
+        &mut self,
+        scanner: &mut Scanner<'_, F>,
+        regions: &mut Regions,
+        name: &str,
+        self_closing: bool,
+    ) {
+        match kind_of(name) {
+            ElementKind::Inline => {}
+            ElementKind::Block => self.text.paragraph_break(),
+            ElementKind::Separator => self.text.space(),
+            ElementKind::Dropped => {
+                if !self_closing {
+                    scanner.skip_past_end_tag(name);
+                }
+            }
+            ElementKind::Formula { display } => {
+                if display {
+                    self.text.space();
+                }
+                // Nested formula elements (`alternatives` inside `inline-formula`) share
+                // the outermost one's region.
+                if !self_closing && scanner.position() >= regions.formula_end {
+                    let rest = scanner.rest();
+                    let length = find_end_tag(rest, name).map_or(rest.len(), |(start, _)| start);
+                    regions.formula_end = scanner.position() + length;
+                    regions.formula_has_mathml = contains_math_start(&rest[..length]);
+                }
+            }
+            ElementKind::TexMath => {
+                let in_formula = scanner.position() < regions.formula_end;
+                if !self_closing && in_formula && regions.formula_has_mathml {
+                    scanner.skip_past_end_tag(name);
+                }
+            }
+            ElementKind::Math => {
+                self.text.word_break();
+                // Without an end tag the rest is not taken as MathML, so that a stray start
+                // tag cannot remove the spaces of the whole abstract.
+                if let (false, Some((start, _))) =
+                    (self_closing, find_end_tag(scanner.rest(), name))
+                {
+                    regions.math_end = scanner.position() + start;
+                }
+            }
+        }
+    }
+
     /// Decodes the entities of a text token and emits it, reading it as escaped HTML when
-    /// the source's decoded text contains known tags.
-    fn text_token(&mut self, raw: &str, layer: Layer) {
+    /// the source's decoded text contains known tags. Inside MathML, whitespace at the edges
+    /// of a text is not content.
+    fn text_token(&mut self, raw: &str, layer: Layer, in_math: bool) {
         let decoded = html_escape::decode_html_entities(raw);
         if layer == Layer::Source && decoded.contains('<') && contains_escaped_tag(&decoded) {
             self.walk(Scanner::new(&decoded, EscapedTags), Layer::Escaped);
+        } else if in_math {
+            self.text.push_text(decoded.trim());
         } else {
             self.text.push_text(&decoded);
         }
     }
+}
+
+/// Offsets, in the source of one layer, where the formula and the MathML element being read
+/// end; zero before the first one.
+#[derive(Debug, Default)]
+struct Regions {
+    formula_end: usize,
+    /// True when the current formula contains MathML, so that its TeX version is dropped.
+    formula_has_mathml: bool,
+    math_end: usize,
 }
 
 /// Returns how to treat an accepted tag; namespaced names the lists lack are inline.
@@ -190,6 +229,8 @@ fn contains_math_start(markup: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Pending {
     Nothing,
+    /// A space only if letters or digits meet on both sides.
+    WordBreak,
     Space,
     ParagraphBreak,
 }
@@ -223,12 +264,22 @@ impl TextBuilder {
         if !self.text.is_empty() {
             match self.pending {
                 Pending::Nothing => {}
+                Pending::WordBreak => {
+                    let previous = self.text.chars().next_back();
+                    if character.is_alphanumeric() && previous.is_some_and(char::is_alphanumeric) {
+                        self.text.push(' ');
+                    }
+                }
                 Pending::Space => self.text.push(' '),
                 Pending::ParagraphBreak => self.text.push_str(PARAGRAPH_SEPARATOR),
             }
         }
         self.pending = Pending::Nothing;
         self.text.push(character);
+    }
+
+    fn word_break(&mut self) {
+        self.pending = self.pending.max(Pending::WordBreak);
     }
 
     fn space(&mut self) {

@@ -275,3 +275,26 @@ fn malformed_fragments_never_panic() {
         }
     }
 }
+
+#[test]
+fn mathml_whitespace_is_not_content() {
+    let pretty = "(<math>\n  <mi>P</mi>\n  <mo>&lt;</mo>\n  <mn>0.05</mn>\n</math>)";
+    assert_eq!(clean_markup(pretty), "(P<0.05)");
+    let compact = "(<math><mi>P</mi><mo>&lt;</mo><mn>0.05</mn></math>)";
+    assert_eq!(clean_markup(compact), clean_markup(pretty));
+}
+
+#[test]
+fn formula_touching_word_set_apart() {
+    let raw = "number<mml:math><mml:msub><mml:mi>R</mml:mi><mml:mn>0</mml:mn></mml:msub>\
+               </mml:math>. If<mml:math><mml:mi>x</mml:mi></mml:math>&gt;1";
+    assert_eq!(clean_markup(raw), "number R0. If x>1");
+}
+
+#[test]
+fn unclosed_math_keeps_spaces() {
+    assert_eq!(
+        clean_markup("a <math><mi>x</mi> and  more text"),
+        "a x and more text"
+    );
+}
