@@ -1,6 +1,48 @@
 //! The `topicops` command line: parses arguments, runs the subcommand, maps the outcome to
 //! an exit code (0 success, 1 the job ran but failed its goal, 2 usage or input error).
 
-fn main() {
-    println!("topicops {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+mod commands;
+mod logging;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+/// The job ran to the end but did not reach its goal (a candidate failed its quality gate,
+/// drift was found with --fail-on-drift). Maps to exit code 1.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct GoalNotMet(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.global.verbose, cli.global.quiet);
+
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(goal) = error.downcast_ref::<GoalNotMet>() {
+                eprintln!("topicops: {goal}");
+                return ExitCode::from(1);
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Inspect(args) => commands::inspect::run(global, args),
+        Command::Ingest(args) => commands::ingest::run(global, args),
+        Command::Run(args) => commands::run::run(global, args),
+        Command::Step(args) => commands::step::run(global, args),
+        Command::Runs(args) => commands::runs::run(global, args),
+        Command::Models(args) => commands::models::run(global, args),
+    }
 }

@@ -1,0 +1,46 @@
+//! Command-line arguments of `topicops`, parsed with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Train, register, serve and monitor ASJC topic classifiers for scholarly works.
+#[derive(Debug, Parser)]
+#[command(name = "topicops", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory of the metadata and artifact stores.
+    #[arg(long, global = true, env = "TOPICOPS_HOME", default_value = ".topicops")]
+    pub store: PathBuf,
+    /// More log output (-v info, -vv debug); RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress bars and only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read a corpus source, validate it and print the report, writing nothing.
+    Inspect(crate::commands::inspect::InspectArgs),
+    /// Read, validate and write a corpus source as an Arrow IPC file with its report.
+    Ingest(crate::commands::ingest::IngestArgs),
+    /// Run the training pipeline: ingest, validate, split, featurize, train, evaluate, gate,
+    /// register.
+    Run(crate::commands::run::RunArgs),
+    /// Run one pipeline step of an existing run against its stored artifacts.
+    Step(crate::commands::step::StepArgs),
+    /// List, show and compare tracked runs.
+    Runs(crate::commands::runs::RunsArgs),
+    /// List, show, promote and roll back registered model versions.
+    Models(crate::commands::models::ModelsArgs),
+}

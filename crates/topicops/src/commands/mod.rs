@@ -1,0 +1,52 @@
+//! One module per subcommand, each with its clap arguments and a `run` function.
+
+pub mod ingest;
+pub mod inspect;
+pub mod models;
+pub mod run;
+pub mod runs;
+pub mod step;
+
+use anyhow::Context;
+use store::Stores;
+
+use crate::cli::GlobalArgs;
+
+/// Opens the stores under `--store`, naming the directory on failure.
+pub fn open_stores(global: &GlobalArgs) -> anyhow::Result<Stores> {
+    Stores::open(&global.store)
+        .with_context(|| format!("failed to open the stores in `{}`", global.store.display()))
+}
+
+/// The actor recorded in audit events: `$USER`, else `unknown`.
+pub fn actor() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// Prints rows as a left-aligned text table with a header, columns separated by two spaces.
+pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let format_row = |cells: Vec<&str>| {
+        let padded: Vec<String> =
+            cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    println!("{}", format_row(header.to_vec()));
+    for row in rows {
+        println!("{}", format_row(row.iter().map(String::as_str).collect()));
+    }
+}
+
+/// Formats a metric for tables: four decimals, and NaN or infinities spelled out.
+pub fn format_metric(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.4}")
+    } else {
+        value.to_string()
+    }
+}

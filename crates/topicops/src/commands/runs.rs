@@ -1,0 +1,156 @@
+//! `topicops runs list|show|compare`: the tracked runs in the metadata store.
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use store::RunFilter;
+
+use super::{format_metric, open_stores, print_table};
+use crate::cli::GlobalArgs;
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub command: RunsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List runs, newest first.
+    List {
+        /// Maximum number of runs shown.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Only runs with this status (running, succeeded, failed, gate_failed, killed).
+        #[arg(long)]
+        status: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run: configuration, steps, parameters, metrics, artifacts, model versions.
+    Show {
+        run_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare runs side by side: differing parameters and final metrics.
+    Compare {
+        #[arg(required = true, num_args = 2..)]
+        run_ids: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
+    let stores = open_stores(global)?;
+    let metadata = &stores.metadata;
+    match args.command {
+        RunsCommand::List { limit, status, json } => {
+            let mut filter = RunFilter::default();
+            if let Some(status) = status {
+                let parsed = status.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "unknown run status `{status}`; use running, succeeded, failed, gate_failed or killed"
+                    )
+                })?;
+                filter.status = Some(parsed);
+            }
+            let runs = metadata.list_runs(&filter, limit).context("failed to list runs")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = runs
+                .iter()
+                .map(|run| {
+                    vec![
+                        run.id.clone(),
+                        run.status.as_str().to_string(),
+                        run.started_at.clone(),
+                        run.trigger.as_str().to_string(),
+                        run.user.clone(),
+                    ]
+                })
+                .collect();
+            print_table(&["RUN", "STATUS", "STARTED", "TRIGGER", "USER"], &rows);
+        }
+        RunsCommand::Show { run_id, json } => {
+            let details = metadata.get_run(&run_id).with_context(|| format!("failed to read run `{run_id}`"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&details)?);
+                return Ok(());
+            }
+            let run = &details.run;
+            println!("run        {}", run.id);
+            println!("status     {}", run.status.as_str());
+            println!("started    {}", run.started_at);
+            println!("ended      {}", run.ended_at.as_deref().unwrap_or("-"));
+            println!("trigger    {}{}", run.trigger.as_str(), run.trigger_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default());
+            println!("by         {}@{} (topicops {})", run.user, run.host, run.topicops_version);
+            if let Some(parent) = &run.parent_run_id {
+                println!("resumes    {parent}");
+            }
+            if let Some(error) = &run.error {
+                println!("error      {error}");
+            }
+            println!("\nSteps");
+            let rows: Vec<Vec<String>> = details
+                .steps
+                .iter()
+                .map(|step| {
+                    vec![
+                        step.step.clone(),
+                        step.status.as_str().to_string(),
+                        if step.cached { "cached".to_string() } else { format!("attempt {}", step.attempt) },
+                        step.duration_ms.map(|ms| format!("{:.2} s", ms as f64 / 1000.0)).unwrap_or_default(),
+                        step.outputs.iter().map(|o| format!("{}={}", o.name, &o.artifact.hash[..12])).collect::<Vec<_>>().join(" "),
+                    ]
+                })
+                .collect();
+            print_table(&["STEP", "STATUS", "RUN", "DURATION", "OUTPUTS"], &rows);
+            println!("\nParameters");
+            for (key, value) in &details.params {
+                println!("  {key} = {value}");
+            }
+            println!("\nMetrics (last value per key)");
+            let mut last = std::collections::BTreeMap::new();
+            for point in &details.metrics {
+                last.insert(point.key.clone(), point.value);
+            }
+            for (key, value) in last {
+                println!("  {key} = {}", format_metric(value));
+            }
+            for version in &details.model_versions {
+                println!("\nregistered {} version {} ({})", version.model, version.version, version.aliases.join(", "));
+            }
+        }
+        RunsCommand::Compare { run_ids, json } => {
+            let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
+            let comparison = metadata.compare_runs(&ids).context("failed to compare runs")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&comparison)?);
+                return Ok(());
+            }
+            let mut header = vec!["KEY"];
+            header.extend(ids.iter().copied());
+            let mut rows = Vec::new();
+            for key in &comparison.differing_params {
+                let mut row = vec![format!("param {key}")];
+                for value in &comparison.params[key] {
+                    row.push(value.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "-".to_string()));
+                }
+                rows.push(row);
+            }
+            for (key, values) in &comparison.metrics {
+                let mut row = vec![format!("metric {key}")];
+                for value in values {
+                    row.push(value.as_ref().map(|p| format_metric(p.value)).unwrap_or_else(|| "-".to_string()));
+                }
+                rows.push(row);
+            }
+            print_table(&header, &rows);
+        }
+    }
+    Ok(())
+}
