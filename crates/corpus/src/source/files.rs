@@ -1,0 +1,231 @@
+//! Finding the input files under a path, opening them (gzip or plain), and detecting which
+//! source format they hold.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use serde_json::Value;
+
+use super::scan::{Layout, RecordScanner, Scanned};
+use super::SourceFormat;
+use crate::CorpusError;
+
+/// Read buffer for the compressed file.
+const FILE_BUFFER_BYTES: usize = 64 * 1024;
+/// Read buffer for the decompressed text, which the record scanner works through.
+const TEXT_BUFFER_BYTES: usize = 256 * 1024;
+/// The first bytes of every gzip member (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The first bytes of every SQLite 3 database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// Largest first record read when detecting a format.
+const DETECT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
+
+/// File name endings taken as data files when a directory is read.
+const DATA_SUFFIXES: &[&str] = &[".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".gz"];
+
+/// Lists the data files under `path`, sorted by path so that reading order (and everything
+/// trained from it) is reproducible. A file path is returned as is. Inside a directory, files
+/// ending in `.json`, `.jsonl`, `.ndjson` (optionally `.gz`) or `.gz` are taken, hidden files
+/// and symbolic links to directories are skipped.
+pub fn list_input_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {
+    let metadata = fs::metadata(path).map_err(|source| CorpusError::Open { path: path.to_path_buf(), source })?;
+    if !metadata.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+
+    let mut files = Vec::new();
+    let mut directories = vec![path.to_path_buf()];
+    while let Some(directory) = directories.pop() {
+        let entries = fs::read_dir(&directory).map_err(|source| CorpusError::Open { path: directory.clone(), source })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| CorpusError::Open { path: directory.clone(), source })?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            let entry_path = entry.path();
+            let file_type = entry.file_type().map_err(|source| CorpusError::Open { path: entry_path.clone(), source })?;
+            if file_type.is_dir() {
+                directories.push(entry_path);
+            } else if DATA_SUFFIXES.iter().any(|suffix| name.ends_with(suffix)) && entry_path.is_file() {
+                files.push(entry_path);
+            }
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(CorpusError::NoInputFiles { path: path.to_path_buf() });
+    }
+    Ok(files)
+}
+
+/// Opens `path` as text, decompressing it when it starts with the gzip magic bytes (so a
+/// `.gz` name is not required, and a plain file named `.gz` still reads). Concatenated gzip
+/// members are read as one stream.
+pub fn open_text(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path)?;
+    let mut reader = BufReader::with_capacity(FILE_BUFFER_BYTES, file);
+    let is_gzip = reader.fill_buf()?.starts_with(&GZIP_MAGIC);
+    if is_gzip {
+        let decoder = MultiGzDecoder::new(reader);
+        Ok(Box::new(BufReader::with_capacity(TEXT_BUFFER_BYTES, decoder)))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// True when `path` starts with the SQLite 3 header.
+pub fn is_sqlite(path: &Path) -> io::Result<bool> {
+    let mut header = [0u8; 16];
+    let mut file = File::open(path)?;
+    let mut filled = 0;
+    while filled < header.len() {
+        let read = file.read(&mut header[filled..])?;
+        if read == 0 {
+            return Ok(false);
+        }
+        filled += read;
+    }
+    Ok(&header == SQLITE_MAGIC)
+}
+
+/// Detects the source format of `path`: a SQLite file is an alexandria3k database; JSON is
+/// told apart by its layout and the keys of its first record (`{"items": [...]}` or a `DOI`
+/// key: Crossref; `abstract_inverted_index`, `primary_topic`, `topics` or an OpenAlex id:
+/// OpenAlex; `categories`: arXiv; `labels`: generic labelled JSON Lines). A directory is
+/// detected from its first data file.
+pub fn detect(path: &Path) -> Result<SourceFormat, CorpusError> {
+    let metadata = fs::metadata(path).map_err(|source| CorpusError::Open { path: path.to_path_buf(), source })?;
+    let file = if metadata.is_dir() {
+        let files = list_input_files(path)?;
+        files.into_iter().next().ok_or_else(|| CorpusError::NoInputFiles { path: path.to_path_buf() })?
+    } else {
+        path.to_path_buf()
+    };
+
+    let open_error = |source| CorpusError::Open { path: file.clone(), source };
+    if is_sqlite(&file).map_err(open_error)? {
+        return Ok(SourceFormat::A3k);
+    }
+
+    let reader = open_text(&file).map_err(open_error)?;
+    let mut scanner = RecordScanner::new(reader, DETECT_MAX_RECORD_BYTES);
+    let unknown = |detail: String| CorpusError::UnknownFormat { path: file.clone(), detail };
+    let first_record: Vec<u8> = loop {
+        match scanner.next() {
+            None => return Err(unknown("it holds no JSON record".to_string())),
+            Some(Scanned::Record(bytes, _)) => break bytes.to_vec(),
+            Some(Scanned::Broken(..)) => continue,
+            Some(Scanned::Truncated(_, _, error)) => {
+                let reason = error.map(|error| error.to_string()).unwrap_or_else(|| "the file ends inside it".to_string());
+                return Err(unknown(format!("its first record could not be read completely: {reason}")));
+            }
+            Some(Scanned::ReadFailed(error)) => return Err(open_error(error)),
+        }
+    };
+    if scanner.layout() == Some(Layout::Items) {
+        return Ok(SourceFormat::Crossref);
+    }
+
+    let value: Value = serde_json::from_slice(&first_record)
+        .map_err(|error| unknown(format!("its first record is not valid JSON ({error})")))?;
+    format_from_keys(&value).ok_or_else(|| {
+        let keys: Vec<&str> = value.as_object().map(|object| object.keys().map(String::as_str).take(12).collect()).unwrap_or_default();
+        unknown(format!("its first record has none of the keys that identify a source (keys: {})", keys.join(", ")))
+    })
+}
+
+/// Keys found only in Crossref work records, used when the first record has no `DOI`.
+const CROSSREF_KEYS: &[&str] = &["container-title", "issued", "indexed", "reference-count", "is-referenced-by-count", "short-container-title"];
+
+/// Chooses the format from the keys of one JSON record.
+pub(crate) fn format_from_keys(record: &Value) -> Option<SourceFormat> {
+    let object = record.as_object()?;
+    let has = |key: &str| object.contains_key(key);
+    if has("labels") {
+        return Some(SourceFormat::Labelled);
+    }
+    if has("DOI") {
+        return Some(SourceFormat::Crossref);
+    }
+    let openalex_id = object.get("id").and_then(Value::as_str).is_some_and(|id| id.starts_with("https://openalex.org/"));
+    if has("abstract_inverted_index") || has("primary_topic") || has("topics") || openalex_id {
+        return Some(SourceFormat::OpenAlex);
+    }
+    if has("categories") {
+        return Some(SourceFormat::Arxiv);
+    }
+    if CROSSREF_KEYS.iter().any(|key| has(key)) {
+        return Some(SourceFormat::Crossref);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Write;
+
+    #[test]
+    fn keys_choose_format() {
+        assert_eq!(format_from_keys(&json!({"DOI": "10.1/x", "title": []})), Some(SourceFormat::Crossref));
+        assert_eq!(format_from_keys(&json!({"issued": {}, "title": []})), Some(SourceFormat::Crossref));
+        assert_eq!(format_from_keys(&json!({"id": "https://openalex.org/W1", "doi": null})), Some(SourceFormat::OpenAlex));
+        assert_eq!(format_from_keys(&json!({"id": "x", "abstract_inverted_index": null})), Some(SourceFormat::OpenAlex));
+        assert_eq!(format_from_keys(&json!({"id": "0704.0001", "categories": "hep-ph"})), Some(SourceFormat::Arxiv));
+        assert_eq!(format_from_keys(&json!({"id": "a", "labels": [], "DOI": "x"})), Some(SourceFormat::Labelled));
+        assert_eq!(format_from_keys(&json!({"id": "a"})), None);
+        assert_eq!(format_from_keys(&json!([1])), None);
+    }
+
+    #[test]
+    fn gzip_and_plain_files_read_alike() {
+        let directory = tempfile::tempdir().unwrap();
+        let plain = directory.path().join("a.json");
+        fs::write(&plain, "{\"DOI\": \"10.1/a\"}\n").unwrap();
+        let packed = directory.path().join("b.data");
+        let mut encoder = flate2::write::GzEncoder::new(File::create(&packed).unwrap(), flate2::Compression::fast());
+        encoder.write_all(b"{\"DOI\": \"10.1/b\"}\n").unwrap();
+        encoder.finish().unwrap();
+
+        for (path, expected) in [(&plain, "{\"DOI\": \"10.1/a\"}\n"), (&packed, "{\"DOI\": \"10.1/b\"}\n")] {
+            let mut text = String::new();
+            open_text(path).unwrap().read_to_string(&mut text).unwrap();
+            assert_eq!(text, expected);
+        }
+    }
+
+    #[test]
+    fn directory_listing_is_sorted_and_filtered() {
+        let directory = tempfile::tempdir().unwrap();
+        let nested = directory.path().join("sub");
+        fs::create_dir(&nested).unwrap();
+        for name in ["b.json.gz", "a.jsonl", "notes.txt", ".hidden.json", "sub/c.json"] {
+            fs::write(directory.path().join(name), "{}").unwrap();
+        }
+        let files = list_input_files(directory.path()).unwrap();
+        let names: Vec<String> = files.iter().map(|file| file.strip_prefix(directory.path()).unwrap().display().to_string()).collect();
+        assert_eq!(names, vec!["a.jsonl", "b.json.gz", "sub/c.json"]);
+    }
+
+    #[test]
+    fn empty_directory_is_an_error() {
+        let directory = tempfile::tempdir().unwrap();
+        let error = list_input_files(directory.path()).unwrap_err();
+        assert!(matches!(error, CorpusError::NoInputFiles { .. }), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_keys_seen() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("x.jsonl");
+        fs::write(&path, "{\"name\": 1, \"size\": 2}\n").unwrap();
+        let error = detect(&path).unwrap_err().to_string();
+        assert!(error.contains("name, size"), "{error}");
+    }
+}
