@@ -45,7 +45,7 @@ pub fn clean_markup(raw: &str) -> String {
 /// Counts the entity references left in cleaned text (`&amp;`, `&lt;`, `&#x3c;`), which
 /// come from double-escaped input; a bare `&` is not counted.
 pub fn count_residual_entities(text: &str) -> usize {
-    /// Longest reference worth checking: the longest HTML entity name has 31 characters.
+    /// Maximum length of a reference: the longest HTML entity name has 31 characters.
     const MAX_REFERENCE_BYTES: usize = 40;
     let bytes = text.as_bytes();
     memchr::memchr_iter(b'&', bytes)

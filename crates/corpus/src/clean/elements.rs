@@ -1,11 +1,11 @@
 //! What the cleaner does with each element of JATS, MathML, HTML and Crossref title markup.
 //!
-//! Elements are looked up by local name (`jats:p` and `p` alike), lower-cased. A name in
-//! none of these lists is not markup the cleaner knows: in titles, angle brackets also
-//! quote names ("a study of <La captive>"), so an unknown tag without a namespace prefix
-//! stays in the text.
+//! Elements are looked up by local name (`jats:p` and `p` alike), lower-cased. The cleaner
+//! does not recognise a name that is in none of these lists. Titles also put names in
+//! angle brackets ("a study of <La captive>"), so such a tag stays in the text unless it
+//! has a namespace prefix.
 
-/// How an element's tags affect the text around them.
+/// Effect of an element's tags on the text around them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ElementKind {
     /// Tags vanish and the content joins the surrounding text (`Ca<sup>2+</sup>`).

@@ -26,7 +26,7 @@ pub(super) enum Token<'a> {
     End { name: &'a str },
 }
 
-/// Which tags the scanner accepts; a rejected tag is returned as text.
+/// Filter of the tags that the scanner accepts; a rejected tag is returned as text.
 pub(super) trait TagFilter {
     /// Decides on a start or end tag. `attributes_paired` is false when an attribute has no
     /// `=value` part (`<b and c>`), which HTML allows but which mostly means prose.
@@ -105,10 +105,10 @@ impl<'a, F: TagFilter> Scanner<'a, F> {
                 None => Construct::NotMarkup,
             };
         }
-        if rest.starts_with("<![CDATA[") {
-            let content = &rest[9..];
+        if let Some(content) = rest.strip_prefix("<![CDATA[") {
+            let opening = rest.len() - content.len();
             return match memmem::find(content.as_bytes(), b"]]>") {
-                Some(end) => Construct::Token(Token::CData(&content[..end]), 9 + end + 3),
+                Some(end) => Construct::Token(Token::CData(&content[..end]), opening + end + 3),
                 // An unterminated section runs to the end, as in an HTML parser.
                 None => Construct::Token(Token::CData(content), rest.len()),
             };
@@ -291,9 +291,8 @@ pub(super) fn find_end_tag(text: &str, name: &str) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     for start in memmem::find_iter(bytes, b"</") {
         let name_start = start + 2;
-        let Some(candidate) = bytes.get(name_start..name_start + name.len()) else {
-            return None;
-        };
+        // Later candidates start further on, so none of them fits either.
+        let candidate = bytes.get(name_start..name_start + name.len())?;
         if !candidate.eq_ignore_ascii_case(name.as_bytes()) {
             continue;
         }
