@@ -12,7 +12,7 @@ use crate::engine::{Engine, EngineOptions, StepOutcome};
 use crate::error::PipelineError;
 use crate::steps::{self, Context, StepName, Upstream};
 
-/// Why a run was started, recorded with it.
+/// The cause of a run, recorded with it.
 #[derive(Debug, Clone)]
 pub struct RunTrigger {
     pub kind: Trigger,
@@ -35,7 +35,7 @@ pub struct RunOptions {
     pub quiet: bool,
 }
 
-/// What a finished run did.
+/// Outcome of a finished run: steps, gate, registration and headline metrics.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
     pub run_id: String,
@@ -115,17 +115,27 @@ pub fn run_pipeline(
         Err(error) => {
             let message = error.to_string();
             stores.metadata.finish_run(&run_id, RunStatus::Failed, Some(&message))?;
-            tracing::error!(run = %run_id, error = %message, "run failed");
+            // The caller reports the error itself; this line serves logs of long-running callers.
+            tracing::info!(run = %run_id, error = %message, "run failed");
             Err(error)
         }
     }
 }
 
+/// Environment variable that makes the process abort right after the named step, as a kill
+/// would, so tests can check resumption. Used by the end-to-end tests only.
+pub const ABORT_AFTER_ENV: &str = "TOPICOPS_TEST_ABORT_AFTER";
+
 fn execute_all(context: &Context) -> Result<Upstream, PipelineError> {
+    let abort_after = std::env::var(ABORT_AFTER_ENV).ok();
     let mut upstream = Upstream::default();
     for step in StepName::ALL {
         let outcome = steps::run_step(context, step, &upstream)?;
         upstream.insert(step, &outcome);
+        if abort_after.as_deref() == Some(step.as_str()) {
+            eprintln!("{ABORT_AFTER_ENV}={step}: aborting");
+            std::process::abort();
+        }
     }
     Ok(upstream)
 }

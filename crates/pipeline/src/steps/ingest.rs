@@ -83,8 +83,12 @@ pub fn run(context: &Context) -> Result<StepOutcome, PipelineError> {
         options.strict = data.strict;
         options.quarantine = Some(quarantine_file.path().to_path_buf());
         options.progress = Some(bar.clone());
-        let report = corpus::ingest(&source, &options, corpus_file.path())
-            .map_err(|error| PipelineError::Input(error.to_string()))?;
+        let report = corpus::ingest(&source, &options, corpus_file.path()).map_err(|error| match error {
+            corpus::CorpusError::NoLabelledWorks { .. } => PipelineError::Input(format!(
+                "{error}. Pass the table with --labels FILE (or data.labels in topicops.toml)"
+            )),
+            other => PipelineError::Input(other.to_string()),
+        })?;
         bar.finish_and_clear();
 
         Ok(vec![

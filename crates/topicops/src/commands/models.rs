@@ -52,7 +52,11 @@ pub fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<()> {
     let model = args.model.as_str();
     match args.command {
         ModelsCommand::List { json } => {
-            let versions = metadata.list_versions(model).with_context(|| format!("failed to list versions of `{model}`"))?;
+            let versions = match metadata.list_versions(model) {
+                Ok(versions) => versions,
+                Err(store::StoreError::ModelNotFound { .. }) => Vec::new(),
+                Err(error) => return Err(error).with_context(|| format!("failed to list versions of `{model}`")),
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&versions)?);
                 return Ok(());
