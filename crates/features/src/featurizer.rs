@@ -91,7 +91,7 @@ pub struct FeaturizerState {
 #[derive(Debug, Clone)]
 pub struct Featurizer {
     config: FeaturizerConfig,
-    /// Term text per feature index, sorted.
+    /// Term text per feature index: by descending document frequency, then by text.
     vocabulary: Vec<String>,
     idf: Vec<f32>,
     document_count: usize,

@@ -71,7 +71,10 @@ pub fn select_terms(counts: FxHashMap<u64, u32>, config: &FeaturizerConfig) -> V
 }
 
 /// Finds the text of each selected hash by analysing the works again, and returns the
-/// terms sorted by text (the feature index order).
+/// terms in feature index order: by descending document frequency, then by text.
+///
+/// Frequent terms get small indices, so the weights that training and scoring touch most
+/// sit together in memory and stay in cache.
 pub fn resolve_terms(works: &[Work], config: &FeaturizerConfig, selected: Vec<(u64, u32)>) -> Vec<KeptTerm> {
     let mut missing: FxHashMap<u64, u32> = selected.into_iter().collect();
     let mut resolved: Vec<KeptTerm> = Vec::with_capacity(missing.len());
@@ -112,7 +115,7 @@ pub fn resolve_terms(works: &[Work], config: &FeaturizerConfig, selected: Vec<(u
     // with one 64-bit hash (about 1e-5 odds for 30 million distinct terms) share a feature
     // named after the first text found.
     debug_assert!(missing.is_empty());
-    resolved.sort_unstable_by(|a, b| a.text.cmp(&b.text));
+    resolved.sort_unstable_by(|a, b| b.document_frequency.cmp(&a.document_frequency).then_with(|| a.text.cmp(&b.text)));
     resolved
 }
 

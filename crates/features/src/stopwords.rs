@@ -3,7 +3,11 @@
 //! pronouns, auxiliaries, prepositions, conjunctions), so topic words such as `system` or
 //! `use` stay.
 
-/// Stop words, sorted so lookups can binary-search.
+use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
+
+/// Stop words, sorted.
 const STOP_WORDS: &[&str] = &[
     "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
     "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
@@ -22,7 +26,9 @@ const STOP_WORDS: &[&str] = &[
 
 /// Returns true when `word` (already lower-cased) is an English stop word.
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
+    // Every stop word has 2 to 10 bytes, so longer and shorter words skip the lookup.
+    (2..=10).contains(&word.len()) && SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
 }
 
 #[cfg(test)]
@@ -34,6 +40,11 @@ mod tests {
         for pair in STOP_WORDS.windows(2) {
             assert!(pair[0] < pair[1], "{} must sort before {}", pair[0], pair[1]);
         }
+    }
+
+    #[test]
+    fn stop_words_fit_length_filter() {
+        assert!(STOP_WORDS.iter().all(|word| (2..=10).contains(&word.len())));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! metadata namespaces, empty and out-of-vocabulary documents, batch determinism and
 //! rebuilding from saved parts.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use corpus::Work;
@@ -15,12 +16,20 @@ fn text_config(min_df: u32) -> FeaturizerConfig {
     FeaturizerConfig { min_df, stop_words: false, ..FeaturizerConfig::text_only() }
 }
 
+/// The work's vector as one value per vocabulary term, in alphabetical term order (the
+/// column order of scikit-learn's vectorizer), zeros included.
 fn dense(featurizer: &Featurizer, work: &Work) -> Vec<f32> {
-    let mut row = vec![0.0; featurizer.n_features()];
+    let mut by_term: BTreeMap<&str, f32> = featurizer.vocabulary().iter().map(|term| (term.as_str(), 0.0)).collect();
     for (index, value) in featurizer.transform(work).iter() {
-        row[index as usize] = value;
+        by_term.insert(&featurizer.vocabulary()[index as usize], value);
     }
-    row
+    by_term.into_values().collect()
+}
+
+fn sorted_vocabulary(featurizer: &Featurizer) -> Vec<&str> {
+    let mut terms: Vec<&str> = featurizer.vocabulary().iter().map(String::as_str).collect();
+    terms.sort_unstable();
+    terms
 }
 
 fn assert_close(actual: &[f32], expected: &[f32]) {
@@ -42,7 +51,7 @@ fn tfidf_matches_scikit_learn_bigrams() {
     let works = corpus();
     let featurizer = Featurizer::fit(&works, &text_config(1)).unwrap();
     assert_eq!(
-        featurizer.vocabulary(),
+        sorted_vocabulary(&featurizer),
         ["fungi", "fungi roots", "fungi soil", "growth", "growth roots", "roots", "roots growth", "soil", "soil fungi", "soil roots"]
     );
     assert_close(&dense(&featurizer, &works[0]), &[0.3694954, 0.0, 0.4858421, 0.0, 0.0, 0.0, 0.0, 0.6256101, 0.4858421, 0.0]);
@@ -58,7 +67,7 @@ fn tfidf_matches_scikit_learn_bigrams() {
 fn min_df_prunes_rare_terms() {
     let works = corpus();
     let featurizer = Featurizer::fit(&works, &text_config(2)).unwrap();
-    assert_eq!(featurizer.vocabulary(), ["fungi", "roots", "soil"]);
+    assert_eq!(sorted_vocabulary(&featurizer), ["fungi", "roots", "soil"]);
     assert_close(&dense(&featurizer, &works[0]), &[0.5085423, 0.0, 0.861037]);
     assert_close(&dense(&featurizer, &works[1]), &[0.0, 0.7071068, 0.7071068]);
 }
@@ -72,11 +81,12 @@ fn venue_words_generalise_to_new_venue() {
     let works = [with_venue("soil fungi", "Soil Biology"), with_venue("soil roots", "Soil Biology")];
     let config = FeaturizerConfig { min_df: 2, ..FeaturizerConfig::default() };
     let featurizer = Featurizer::fit(&works, &config).unwrap();
-    assert_eq!(featurizer.vocabulary(), ["soil", "venue:soil biology", "venue_word:biology", "venue_word:soil"]);
+    assert_eq!(sorted_vocabulary(&featurizer), ["soil", "venue:soil biology", "venue_word:biology", "venue_word:soil"]);
 
     // An unseen venue sharing a word: only the venue-word feature fires, not the venue name.
     let (vector, status) = featurizer.transform_with_status(&with_venue("", "Soil Research"));
-    assert_eq!(vector.indices, [3]);
+    assert_eq!(vector.indices.len(), 1);
+    assert_eq!(featurizer.vocabulary()[vector.indices[0] as usize], "venue_word:soil");
     assert_eq!(status.known_metadata_terms, 1);
     assert_eq!(status.empty_reason(), None);
 }
@@ -92,8 +102,17 @@ fn blocks_are_weighted_then_normalised() {
         ..FeaturizerConfig::text_only()
     };
     let featurizer = Featurizer::fit(&works, &config).unwrap();
-    assert_eq!(featurizer.vocabulary(), ["soil", "venue:geoderma"]);
+    assert_eq!(sorted_vocabulary(&featurizer), ["soil", "venue:geoderma"]);
     assert_close(&dense(&featurizer, &works[0]), &[0.857_492_9, 0.514_495_8]);
+}
+
+#[test]
+fn frequent_terms_get_low_indices() {
+    let works = [titled("rare common"), titled("common often"), titled("common often")];
+    let featurizer = Featurizer::fit(&works, &text_config(1)).unwrap();
+    // Document frequencies: common 3; "common often" and often 2; rare and "rare common" 1.
+    // Equal frequencies go by text.
+    assert_eq!(featurizer.vocabulary(), ["common", "common often", "often", "rare", "rare common"]);
 }
 
 #[test]
