@@ -1,0 +1,26 @@
+//! Serving the registered model: an HTTP server speaking MLflow's scoring protocol and a
+//! native API, with hot swap when the followed alias moves, and batch scoring of corpora
+//! into files or an alexandria3k database.
+//!
+//! The crate programs against the [`Scorer`] trait; the binary supplies a [`ModelLoader`]
+//! that reads the `model` crate's classifier from a model file. Training, the registry
+//! itself and corpus reading belong to other crates.
+
+pub mod batch;
+mod error;
+pub mod hot_swap;
+pub mod http;
+pub mod metrics;
+pub mod mlflow;
+pub mod native;
+pub mod prediction_log;
+pub mod registry;
+pub mod scorer;
+pub mod work_input;
+
+pub use error::ServingError;
+pub use hot_swap::{ModelSlot, ReloadOutcome, Reloader};
+pub use http::{router, shutdown_signal, AppState, ServeConfig, Server};
+pub use prediction_log::PredictionLogConfig;
+pub use registry::{LoadedModel, ModelInfo, ModelLoader, ModelSource};
+pub use scorer::{LabelScore, LabelSelection, Prediction, Scorer};
