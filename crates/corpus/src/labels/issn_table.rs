@@ -200,7 +200,8 @@ impl IssnTable {
 /// Normalises an ISSN to eight characters without the hyphen and with an upper-case check
 /// character (`0028-083x` gives `0028083X`); None when it is not an ISSN.
 ///
-/// Spaces, hyphens and dashes are dropped and an `ISSN` prefix is accepted. The check digit
+/// Spaces, hyphens and dashes are dropped, and an `ISSN` prefix or a URL ending in the ISSN
+/// is accepted. The check digit
 /// is not verified, because tables and metadata contain ISSNs with wrong check digits that
 /// still identify a journal.
 pub fn normalize_issn(text: &str) -> Option<String> {
@@ -209,7 +210,9 @@ pub fn normalize_issn(text: &str) -> Option<String> {
 }
 
 fn issn_key(text: &str) -> Option<[u8; 8]> {
+    // Old Crossref records give ISSNs as URLs (`http://id.crossref.org/issn/0028-0836`).
     let text = text.trim();
+    let text = text.rsplit('/').next().unwrap_or(text);
     let text = match text.get(..4) {
         Some(prefix) if prefix.eq_ignore_ascii_case("issn") => {
             text[4..].trim_start_matches([':', ' '])
@@ -324,6 +327,8 @@ mod tests {
             normalize_issn("issn 1234-5678").as_deref(),
             Some("12345678")
         );
+        let url = "http://id.crossref.org/issn/0028-0836";
+        assert_eq!(normalize_issn(url).as_deref(), Some("00280836"));
     }
 
     #[test]
