@@ -132,6 +132,13 @@ mod tests {
     }
 
     #[test]
+    fn example_file_states_the_defaults() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../topicops.example.toml");
+        let config = PipelineConfig::from_file(&path).unwrap();
+        assert_eq!(config, PipelineConfig::default());
+    }
+
+    #[test]
     fn unknown_key_is_rejected_with_its_name() {
         let error = toml::from_str::<PipelineConfig>("[data]\nlevle = \"field\"\n").unwrap_err();
         assert!(error.to_string().contains("levle"), "{error}");
