@@ -10,7 +10,7 @@ pub struct Work {
     pub id: String,
     /// First non-blank title, markup removed.
     pub title: Option<String>,
-    /// Abstract as plain text with paragraphs separated by a blank line.
+    /// Abstract as plain text, one paragraph per line.
     pub abstract_text: Option<String>,
     /// Venue name: the container title of a journal, book or proceedings.
     pub venue: Option<String>,
