@@ -1,1 +1,121 @@
-//! stub
+//! Rendering of a [`DriftReport`]: a plain-text summary for the terminal, JSON for machines
+//! and a self-contained HTML page with inline SVG plots.
+
+mod html;
+mod svg;
+
+pub use html::render_html;
+
+use std::fmt::Write;
+
+use crate::drift::{describe_score, format_score, DriftReport};
+
+/// Serialises the report as pretty-printed JSON.
+pub fn render_json(report: &DriftReport) -> String {
+    // Every field is a plain number, string, list or map, so serialisation cannot fail; NaN
+    // scores are not produced by any test.
+    serde_json::to_string_pretty(report).unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
+}
+
+/// Renders the terminal summary: one line per column, then text drift, predictions, quality,
+/// alerts and the verdict.
+pub fn render_text(report: &DriftReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "reference: {} works   current: {} works", report.reference_works, report.current_works);
+    let _ = writeln!(out);
+
+    let header = ["feature", "test", "score", "threshold", "drift", "missing ref", "missing cur"];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for feature in report.features.iter().chain(&report.predicted_labels).chain(&report.label_prior) {
+        let (test, score, threshold) = match (feature.test, feature.score, feature.threshold) {
+            (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
+            _ => ("not tested".to_string(), "-".to_string(), "-".to_string()),
+        };
+        let drift = if feature.drifted {
+            "DRIFT"
+        } else if feature.is_tested() {
+            "ok"
+        } else {
+            "-"
+        };
+        rows.push(vec![
+            feature.name.clone(),
+            test,
+            score,
+            threshold,
+            drift.to_string(),
+            percent(feature.reference.missing_share),
+            percent(feature.current.missing_share),
+        ]);
+    }
+    if let Some(text) = &report.text {
+        let (score, threshold) = match (text.auc, text.threshold) {
+            (Some(auc), Some(threshold)) => (format!("{auc:.4}"), format!("{threshold:.4}")),
+            _ => ("-".to_string(), "-".to_string()),
+        };
+        let drift = if text.drifted { "DRIFT" } else if text.auc.is_some() { "ok" } else { "-" };
+        rows.push(vec!["text".into(), "domain classifier ROC AUC".into(), score, threshold, drift.into(), "-".into(), "-".into()]);
+    }
+    write_table(&mut out, &header, &rows);
+
+    if let Some(text) = report.text.as_ref().filter(|t| t.auc.is_some()) {
+        let words = |list: &[crate::drift::WordWeight]| list.iter().map(|w| w.word.as_str()).collect::<Vec<_>>().join(", ");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "words typical of the current batch: {}", words(&text.current_words));
+        let _ = writeln!(out, "words typical of the reference:     {}", words(&text.reference_words));
+    }
+    if let Some(quality) = &report.quality {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "quality on {} labelled works: micro F1 {:.4}, macro F1 {:.4}",
+            quality.works_evaluated, quality.micro_f1, quality.macro_f1
+        );
+        if let Some(drop) = &report.quality_drop {
+            let _ = writeln!(out, "  {} baseline {:.4}, drop {:.4} (alert above {:.4})", drop.metric, drop.baseline, drop.drop, drop.threshold);
+        }
+    }
+    if !report.alerts.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "alerts:");
+        for alert in &report.alerts {
+            let _ = writeln!(out, "  - {}", alert.message);
+        }
+    }
+    let _ = writeln!(out);
+    let verdict = if report.dataset_drift { "DATASET DRIFT" } else { "no dataset drift" };
+    let _ = writeln!(
+        out,
+        "{verdict}: {} of {} tested columns drifted (dataset drift at {:.0}%)",
+        report.drifted_columns,
+        report.tested_columns,
+        report.config.drift_share * 100.0
+    );
+    out
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+fn write_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(header.to_vec()));
+    for row in rows {
+        let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+    }
+}
+
+/// One-line description of a feature's result, as the alerts word it.
+pub fn describe(feature: &crate::FeatureDrift) -> String {
+    describe_score(feature)
+}
