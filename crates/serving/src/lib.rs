@@ -2,11 +2,13 @@
 //! native API, with hot swap when the followed alias moves, and batch scoring of corpora
 //! into files or an alexandria3k database.
 //!
-//! The crate programs against the [`Scorer`] trait; the binary supplies a [`ModelLoader`]
-//! that reads the `model` crate's classifier from a model file. Training, the registry
-//! itself and corpus reading belong to other crates.
+//! The crate programs against the [`Scorer`] trait, which the `model` crate's classifier
+//! implements ([`classifier_loader`] reads its model file); tests plug in small scorers of
+//! their own through a [`ModelLoader`]. Training, the registry itself and corpus reading
+//! belong to other crates.
 
 pub mod batch;
+mod classifier;
 mod error;
 pub mod hot_swap;
 pub mod http;
@@ -18,9 +20,10 @@ pub mod registry;
 pub mod scorer;
 pub mod work_input;
 
+pub use classifier::classifier_loader;
 pub use error::ServingError;
 pub use hot_swap::{ModelSlot, ReloadOutcome, Reloader};
-pub use http::{router, shutdown_signal, AppState, ServeConfig, Server};
+pub use http::{router, serve_until_signal, shutdown_signal, AppState, ServeConfig, Server};
 pub use prediction_log::PredictionLogConfig;
 pub use registry::{LoadedModel, ModelInfo, ModelLoader, ModelSource};
 pub use scorer::{LabelScore, LabelSelection, Prediction, Scorer};

@@ -41,7 +41,7 @@ pub const DEFAULT_POLL_INTERVAL_MS: u64 = 2000;
 pub const INLINE_MAX_WORKS: usize = 4;
 
 /// Server settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     pub addr: SocketAddr,
     pub max_body_bytes: usize,
@@ -54,6 +54,22 @@ pub struct ServeConfig {
     /// Bearer token for state-changing endpoints; required when `addr` is not loopback.
     pub token: Option<String>,
     pub prediction_log: Option<PredictionLogConfig>,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    /// Formats the settings with the token redacted, so logging them never leaks it.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ServeConfig")
+            .field("addr", &self.addr)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_batch", &self.max_batch)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("prediction_log", &self.prediction_log)
+            .finish()
+    }
 }
 
 impl ServeConfig {
@@ -200,6 +216,42 @@ impl Server {
         tracing::info!(%addr, "server stopped");
         served.map_err(|source| ServingError::Bind { addr, source })
     }
+}
+
+/// Loads the model, binds, calls `on_listening` with the address and the loaded model, and
+/// serves until Ctrl-C or SIGTERM, on a Tokio runtime of its own. When the model cannot be
+/// loaded, fails unless `allow_missing_model` is set, in which case the server starts
+/// unready and loads the model once the reference resolves.
+pub fn serve_until_signal(
+    config: ServeConfig,
+    source: ModelSource,
+    allow_missing_model: bool,
+    on_listening: impl FnOnce(SocketAddr, Option<&crate::ModelInfo>),
+) -> Result<(), ServingError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("topicops-serve")
+        .build()
+        .map_err(|source| ServingError::Io { action: "start the async runtime for", path: "serve".into(), source })?;
+    runtime.block_on(async move {
+        let loading = source.clone();
+        let initial = match tokio::task::spawn_blocking(move || loading.load()).await {
+            Ok(Ok(model)) => Some(model),
+            Ok(Err(error)) if allow_missing_model => {
+                tracing::warn!(%error, "no model loaded at start; serving unready until the reference resolves");
+                None
+            }
+            Ok(Err(error)) => return Err(error),
+            Err(join_error) => {
+                return Err(ServingError::InvalidOption { option: "--model", reason: format!("loading panicked: {join_error}") })
+            }
+        };
+        let state = AppState::new(config, source, initial)?;
+        let server = Server::bind(state).await?;
+        let model = server.state.slot.get();
+        on_listening(server.local_addr()?, model.as_ref().map(|model| &model.info));
+        server.run(shutdown_signal()).await
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use serving::{AppState, LabelScore, ModelLoader, ModelSource, Prediction, Scorer, ServeConfig, Server};
 use store::{NamedArtifact, NewModelVersion, Stores};
 
+pub mod trained;
+
 pub const MODEL_NAME: &str = "asjc-classifier";
 
 /// The model file of [`KeywordScorer`].
