@@ -16,7 +16,7 @@ use crate::engine::{StepOutcome, StepSpec};
 use crate::error::PipelineError;
 use crate::split::Split;
 
-const EVALUATE: StepSpec = StepSpec { name: "evaluate", version: 1 };
+const EVALUATE: StepSpec = StepSpec { name: "evaluate", version: 2 };
 const GATE: StepSpec = StepSpec { name: "gate", version: 1 };
 const REPORT: StepSpec = StepSpec { name: "report", version: 1 };
 
@@ -74,6 +74,48 @@ pub fn evaluate_works(
     })
 }
 
+/// Builds the monitoring reference profile of the model on the validation split, with its
+/// test metrics as the quality baseline, and returns it serialised.
+fn reference_profile(
+    context: &Context,
+    upstream: &Upstream,
+    classifier: &model::Classifier,
+    test: Option<&Evaluation>,
+) -> Result<Vec<u8>, PipelineError> {
+    let (works, splits) = load_split(context, upstream)?;
+    let (validation_works, _) = select(&works, &splits.rows(Split::Validation));
+    let predictions: Vec<Option<monitoring::PredictionRecord>> = classifier
+        .predict_batch(&validation_works)
+        .into_iter()
+        .map(|prediction| {
+            Some(monitoring::PredictionRecord {
+                labels: prediction
+                    .labels
+                    .into_iter()
+                    .map(|label| monitoring::LabelScore { code: label.code, score: label.score })
+                    .collect(),
+                scores: prediction.scores,
+            })
+        })
+        .collect();
+    let coverage = monitoring::VocabularyCoverage::from_vocabulary(
+        classifier.featurizer().vocabulary().iter().map(String::as_str),
+    );
+    let baseline = test.map(|evaluation| monitoring::QualityBaseline {
+        micro_f1: evaluation.metric("micro_f1"),
+        macro_f1: evaluation.metric("macro_f1"),
+    });
+    let profile = monitoring::ReferenceProfile::build(
+        &validation_works,
+        &predictions,
+        |work| coverage.coverage(work),
+        classifier.labels(),
+        baseline,
+    )
+    .map_err(|error| PipelineError::Step { step: "evaluate", message: error.to_string() })?;
+    profile.to_bytes().map_err(|error| PipelineError::Step { step: "evaluate", message: error.to_string() })
+}
+
 /// Evaluates a classifier on every non-empty test set of the run's split.
 fn evaluate_test_sets(
     context: &Context,
@@ -111,7 +153,12 @@ pub fn evaluate(context: &Context, upstream: &Upstream) -> Result<StepOutcome, P
     let outcome = context.engine.execute(EVALUATE, &serde_json::json!({}), &inputs, || {
         let classifier = context.model(&model_artifact)?;
         let evaluations = evaluate_test_sets(context, upstream, &classifier)?;
-        Ok(vec![context.put_json("evaluation", &evaluations)?])
+        let profile = reference_profile(context, upstream, &classifier, evaluations.get(Split::Test.name()))?;
+        let profile_artifact = context.engine.stores().artifacts.put_bytes(&profile)?;
+        Ok(vec![
+            context.put_json("evaluation", &evaluations)?,
+            NamedArtifact::stored("profile", profile_artifact, monitoring::PROFILE_MEDIA_TYPE),
+        ])
     })?;
 
     // Metrics are logged on every run, cached or not, so each run record is complete.

@@ -80,7 +80,7 @@ impl StepName {
             Train => &[(Validate, "dataset"), (Split, "splits"), (Featurize, "featurizer")],
             Evaluate => &[(Validate, "dataset"), (Split, "splits"), (Train, "model")],
             Gate => &[(Validate, "dataset"), (Split, "splits"), (Evaluate, "evaluation")],
-            Register => &[(Train, "model"), (Evaluate, "evaluation"), (Gate, "decision")],
+            Register => &[(Train, "model"), (Evaluate, "evaluation"), (Evaluate, "profile"), (Gate, "decision")],
             Report => &[
                 (Ingest, "ingest_report"),
                 (Validate, "validation_report"),

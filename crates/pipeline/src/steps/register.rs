@@ -40,6 +40,11 @@ pub fn run(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipeli
         NamedArtifact::stored("model", model_artifact.clone(), "application/vnd.topicops.model+safetensors"),
         NamedArtifact::stored("evaluation", evaluation_artifact.clone(), "application/json"),
         NamedArtifact::stored("decision", decision_artifact.clone(), "application/json"),
+        NamedArtifact::stored(
+            "profile",
+            upstream.get(&run_id, StepName::Evaluate, "profile")?.clone(),
+            monitoring::PROFILE_MEDIA_TYPE,
+        ),
     ];
     let name = context.config.registry.model_name.clone();
     // A per-run parameter makes the cache key unique, so the step always runs.
@@ -87,16 +92,19 @@ pub fn run(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipeli
             "level": context.config.data.level,
             "data": context.config.data.path,
         });
-        if let Ok(profile) = upstream.get(&run_id, StepName::Evaluate, "profile") {
-            metadata_json["profile"] = serde_json::to_value(profile).unwrap_or_default();
-        }
+        let profile = upstream.get(&run_id, StepName::Evaluate, "profile")?;
+        metadata_json["profile"] = serde_json::to_value(profile).unwrap_or_default();
         let version = stores.register_version(&NewModelVersion {
             model: name.clone(),
             artifact: NamedArtifact::stored("model", model_artifact.clone(), "application/vnd.topicops.model+safetensors"),
             run_id: Some(run_id.clone()),
             metadata: metadata_json,
             metrics,
-            built_from: vec![evaluation_artifact.hash.clone(), decision_artifact.hash.clone()],
+            built_from: vec![
+                evaluation_artifact.hash.clone(),
+                decision_artifact.hash.clone(),
+                upstream.get(&run_id, StepName::Evaluate, "profile")?.hash.clone(),
+            ],
         })?;
         registration.version = Some(version);
         registration.created = true;
