@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::analyze::Analyzer;
 use crate::config::FeaturizerConfig;
 
-/// Works analysed per parallel step while resolving kept hashes to their text; the pass
+/// Works analysed per parallel step while resolving kept hashes to their text. The pass
 /// stops after the step in which the last kept term was found.
 const RESOLVE_BLOCK_WORKS: usize = 65_536;
 

@@ -52,6 +52,17 @@ fn peak_memory_mib() -> f64 {
     kib / 1024.0
 }
 
+/// User + system CPU seconds of this process, from `/proc/self/stat` (fields 14 and 15, in
+/// clock ticks of 1/100 s, the value of `sysconf(_SC_CLK_TCK)` on Linux x86-64 and arm64).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name in field 2 may contain spaces, so count fields after its `)`.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn read_splits(path: &str) -> Result<[Split; 3]> {
     let file = std::fs::File::open(path).with_context(|| format!("open {path}"))?;
     let mut splits: [Split; 3] = Default::default();
@@ -156,6 +167,7 @@ fn main() -> Result<()> {
     let rss_after_load = peak_memory_mib();
 
     let started = Instant::now();
+    let started_cpu = cpu_seconds();
     let (classifier, summary) = train(
         LabelledWorks { works: &train_split.works, labels: &train_split.labels },
         LabelledWorks { works: &validation_split.works, labels: &validation_split.labels },
@@ -164,6 +176,7 @@ fn main() -> Result<()> {
         None,
     )?;
     let train_seconds = started.elapsed().as_secs_f64();
+    let train_cpu_seconds = cpu_seconds() - started_cpu;
 
     let started = Instant::now();
     let (micro, macro_f1, precision_at_1) = metrics(&classifier, &test_split);
@@ -186,6 +199,7 @@ fn main() -> Result<()> {
         "train seconds         {train_seconds:.2} (featurize {:.2}, solve {:.2}, calibrate {:.2})",
         summary.featurize_seconds, summary.solve_seconds, summary.calibrate_seconds
     );
+    println!("train CPU seconds     {train_cpu_seconds:.2} (user + system, all threads)");
     println!("solver                max passes {max_iterations}, labels not converged {not_converged}");
     println!("test predict seconds  {predict_seconds:.2}");
     println!("predict 1 thread      {single_rate:.0} works/s (featurize + score + choose)");

@@ -4,7 +4,9 @@
 Reads the Crossref sample (`N.json.gz` with {"items": [...]} and `part-*.jsonl.gz`), labels
 each work with the ASJC general fields (codes ending in 00) of its ISSNs, and writes
 `--count` lines by cycling over the labelled works. Every copy after the first drops one
-title word chosen at random, so the vocabulary grows a little as in real data. Split
+title word chosen at random, so the vocabulary grows a little as in real data. With
+`--noise F`, copies also replace a fraction F of their title and abstract words by words
+drawn from all records, which makes many new n-grams (a stress test of vocabulary size). Split
 (train 80 %, validation 10 %, test 10 %) goes by source record, so copies of one record
 share a split.
 
@@ -12,7 +14,8 @@ Each output line: {"id", "title", "abstract", "venue", "publisher", "type", "lab
 "split", "text"}, where "text" is title, abstract and venue joined for tools that take one
 text field (scripts/peers.py).
 
-Usage: make_bench_corpus.py --data /work/shared/data --count 1000000 --out works.jsonl
+Usage: make_bench_corpus.py --data DATA_DIR --count 1000000 --out works.jsonl
+(DATA_DIR contains crossref/ and asjc/issn_subject_codes.csv.)
 """
 import argparse
 import csv
@@ -59,6 +62,8 @@ def main():
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--noise", type=float, default=0.0,
+                        help="fraction of title and abstract words that copies replace with random words drawn from all records")
     args = parser.parse_args()
 
     fields = {}
@@ -89,6 +94,17 @@ def main():
     print(f"{len(records)} labelled source works")
 
     rng = random.Random(args.seed)
+    pool = [word for record in records for word in (record["title"] + " " + (record["abstract"] or "")).split()]
+
+    def add_noise(text):
+        if not text or args.noise <= 0:
+            return text
+        words = text.split()
+        for position in range(len(words)):
+            if rng.random() < args.noise:
+                words[position] = rng.choice(pool)
+        return " ".join(words)
+
     with open(args.out, "w", encoding="utf-8") as out:
         for index in range(args.count):
             source = records[index % len(records)]
@@ -100,10 +116,11 @@ def main():
                 words = title.split()
                 if len(words) > 2:
                     del words[rng.randrange(len(words))]
-                title = " ".join(words)
-            record = {key: source[key] for key in ("abstract", "venue", "publisher", "type", "labels")}
-            record.update({"id": f"{source['doi']}#{copy}", "title": title, "split": split})
-            record["text"] = " ".join(part for part in (title, source["abstract"], source["venue"]) if part)
+                title = add_noise(" ".join(words))
+            abstract = add_noise(source["abstract"]) if copy > 0 else source["abstract"]
+            record = {key: source[key] for key in ("venue", "publisher", "type", "labels")}
+            record.update({"id": f"{source['doi']}#{copy}", "title": title, "abstract": abstract, "split": split})
+            record["text"] = " ".join(part for part in (title, abstract, source["venue"]) if part)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

@@ -11,8 +11,8 @@ Input lines: {"text": ..., "labels": [...], "split": "train" | "validation" | "t
 (the validation split is unused). A work's predicted labels are those with decision value
 > 0 (score > 0.5 for fastText), or the top one when none passes.
 
-Prints, per peer: micro-F1, macro-F1, P@1 on the test split, training time in seconds
-(featurizing included) and peak memory in MiB.
+Prints, per peer: micro-F1, macro-F1, P@1 on the test split, training wall time and CPU
+time (user + system) in seconds, featurizing included, and peak memory in MiB.
 
 Usage: peers.py FILE.jsonl [--peers sklearn,fasttext] [--jobs 1] [--limit N]
 Needs scikit-learn (pip install scikit-learn).
@@ -26,6 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+def cpu_seconds():
+    """User + system CPU time of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def load(path, limit):
@@ -69,12 +76,14 @@ def run_sklearn(splits, jobs):
     train_texts, train_labels = splits["train"]
     test_texts, test_labels = splits["test"]
     started = time.perf_counter()
+    started_cpu = cpu_seconds()
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     x_train = vectorizer.fit_transform(train_texts)
     binarizer = MultiLabelBinarizer()
     y_train = binarizer.fit_transform(train_labels)
     classifier = OneVsRestClassifier(LinearSVC(), n_jobs=jobs).fit(x_train, y_train)
     train_seconds = time.perf_counter() - started
+    train_cpu_seconds = cpu_seconds() - started_cpu
 
     decisions = classifier.decision_function(vectorizer.transform(test_texts))
     classes = list(binarizer.classes_)
@@ -86,6 +95,7 @@ def run_sklearn(splits, jobs):
         top.append(classes[best])
     result = metrics(test_labels, predicted, top)
     result["train_seconds"] = train_seconds
+    result["train_cpu_seconds"] = train_cpu_seconds
     result["features"] = len(vectorizer.vocabulary_)
     return result
 
@@ -112,12 +122,14 @@ def run_fasttext(splits, threads):
                 handle.write(" ".join(text.lower().split()) + "\n")
         model = os.path.join(directory, "model")
         started = time.perf_counter()
+        started_cpu = cpu_seconds()
         subprocess.run(
             [binary, "supervised", "-input", train_path, "-output", model, "-loss", "ova",
              "-wordNgrams", "2", "-epoch", "10", "-thread", str(threads), "-verbose", "0"],
             check=True,
         )
         train_seconds = time.perf_counter() - started
+        train_cpu_seconds = cpu_seconds() - started_cpu
         output = subprocess.run(
             [binary, "predict-prob", model + ".bin", test_path, "-1", "0.0"],
             check=True, capture_output=True, text=True,
@@ -132,6 +144,7 @@ def run_fasttext(splits, threads):
         top.append(best)
     result = metrics(test_labels, predicted, top)
     result["train_seconds"] = train_seconds
+    result["train_cpu_seconds"] = train_cpu_seconds
     return result
 
 
@@ -162,7 +175,7 @@ def main():
         child(arguments)
         return
 
-    print(f"{'peer':10} {'micro-F1':>9} {'macro-F1':>9} {'P@1':>7} {'train s':>9} {'peak MiB':>9}")
+    print(f"{'peer':10} {'micro-F1':>9} {'macro-F1':>9} {'P@1':>7} {'train s':>9} {'train CPU s':>12} {'peak MiB':>9}")
     for peer in arguments.peers.split(","):
         command = [sys.executable, __file__, arguments.input, "--only", peer, "--jobs", str(arguments.jobs),
                    "--threads", str(arguments.threads), "--limit", str(arguments.limit)]
@@ -172,7 +185,7 @@ def main():
             print(f"{peer:10} skipped: {result['skipped']}")
             continue
         print(f"{peer:10} {result['micro_f1']:9.4f} {result['macro_f1']:9.4f} {result['p_at_1']:7.4f} "
-              f"{result['train_seconds']:9.2f} {result['peak_mib']:9.0f}")
+              f"{result['train_seconds']:9.2f} {result['train_cpu_seconds']:12.2f} {result['peak_mib']:9.0f}")
 
 
 if __name__ == "__main__":

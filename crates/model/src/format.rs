@@ -110,6 +110,14 @@ impl Classifier {
         File::open(temporary.path())
             .and_then(|file| file.sync_all())
             .map_err(|source| io_error("flush", source))?;
+        // The temporary file is created private (0600). A model is no secret, so give it the
+        // usual permissions of a new file.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644))
+                .map_err(|source| io_error("set permissions of", source))?;
+        }
         temporary.persist(path).map_err(|error| io_error("rename the temporary file to", error.error))?;
         Ok(())
     }
