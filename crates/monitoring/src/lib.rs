@@ -25,7 +25,7 @@ mod table;
 
 pub use drift::{detect_drift, detect_drift_with, Alert, AlertKind, CurrentBatch, CurrentBatchBuilder, DriftConfig, DriftReport, FeatureDrift, StatTest};
 pub use error::MonitoringError;
-pub use observe::{BatchSummary, LabelScore, PredictionRecord, SummaryConfig};
+pub use observe::{BatchSummary, LabelScore, PredictionRecord, SummaryConfig, VocabularyCoverage};
 pub use profile::{ReferenceProfile, PROFILE_MEDIA_TYPE};
 pub use quality::{QualityBaseline, QualityDrop, QualityMetrics};
 pub use table::detect_table_drift;

@@ -261,6 +261,40 @@ impl BatchAccumulator {
     }
 }
 
+/// Share of a work's title and abstract words that are single-word terms of a model
+/// vocabulary. Words are lower-cased runs of letters and digits of at least two characters;
+/// vocabulary terms with a namespace prefix (`venue:`, ...) or a space (n-grams) are ignored.
+#[derive(Debug, Clone, Default)]
+pub struct VocabularyCoverage {
+    words: rustc_hash::FxHashSet<String>,
+}
+
+impl VocabularyCoverage {
+    /// Builds the word set from vocabulary terms such as `features::Featurizer::vocabulary`.
+    pub fn from_vocabulary<'a>(terms: impl IntoIterator<Item = &'a str>) -> Self {
+        let words = terms.into_iter().filter(|term| !term.contains(' ') && !term.contains(':')).map(str::to_string).collect();
+        Self { words }
+    }
+
+    /// Returns the share of the work's words in the vocabulary, `None` when it has no word.
+    pub fn coverage(&self, work: &Work) -> Option<f64> {
+        let mut total = 0usize;
+        let mut known = 0usize;
+        let mut lowercase = String::new();
+        for text in [work.title.as_deref(), work.abstract_text.as_deref()].into_iter().flatten() {
+            for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.chars().nth(1).is_some()) {
+                total += 1;
+                lowercase.clear();
+                lowercase.extend(word.chars().flat_map(char::to_lowercase));
+                if self.words.contains(lowercase.as_str()) {
+                    known += 1;
+                }
+            }
+        }
+        (total > 0).then(|| known as f64 / total as f64)
+    }
+}
+
 /// Number of whitespace-separated words, `None` for blank text.
 fn word_count(text: &str) -> Option<f64> {
     let words = text.split_whitespace().count();
@@ -319,6 +353,15 @@ mod tests {
         assert_eq!(summary.predicted_labels.counts["2700"], 1);
         assert_eq!(summary.mean_scores["2700"], f64::from(0.8f32));
         assert_eq!(summary.texts.len(), 2);
+    }
+
+    #[test]
+    fn coverage_counts_known_words() {
+        let coverage = VocabularyCoverage::from_vocabulary(["skin", "cancer", "skin cancer", "venue:nature"]);
+        let work = Work { title: Some("Skin cancer in a Nature mouse".into()), ..Work::default() };
+        // Words of two or more characters: skin, cancer, in, nature, mouse; known: skin, cancer.
+        assert_eq!(coverage.coverage(&work), Some(0.4));
+        assert_eq!(coverage.coverage(&Work::default()), None);
     }
 
     #[test]
