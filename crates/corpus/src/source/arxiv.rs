@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{millis_from_iso, year_from_iso, StringList};
-use super::record::{Parsed, RecordError, RecordParser};
+use super::record::{deserialize_prefix, Parsed, RecordError, RecordParser};
 use crate::{Label, LabelSource, Work};
 
 #[derive(Deserialize, Default)]
@@ -34,7 +34,17 @@ pub(crate) struct ArxivParser;
 
 impl RecordParser for ArxivParser {
     fn parse(&self, text: &str) -> Result<Parsed, RecordError> {
-        let record: ArxivRecord<'_> = serde_json::from_str(text)?;
+        self.convert(serde_json::from_str(text)?)
+    }
+
+    fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)> {
+        let (length, record) = deserialize_prefix::<ArxivRecord<'_>>(bytes)?;
+        Some((length, self.convert(record)))
+    }
+}
+
+impl ArxivParser {
+    fn convert(&self, record: ArxivRecord<'_>) -> Result<Parsed, RecordError> {
         let Some(id) = record.id.first_trimmed() else {
             return Err(RecordError::MissingId("the record has no `id` (absent, null or blank)".to_string()));
         };

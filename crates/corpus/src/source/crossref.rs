@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::fields::{
     dedup_trimmed, millis_from_crossref_date, normalize_doi, push_issn, year_from_crossref_date, StringList,
 };
-use super::record::{Parsed, RecordError, RecordParser};
+use super::record::{deserialize_prefix, Parsed, RecordError, RecordParser};
 use crate::clean::clean_markup;
 use crate::Work;
 
@@ -57,7 +57,17 @@ pub(crate) struct CrossrefParser;
 
 impl RecordParser for CrossrefParser {
     fn parse(&self, text: &str) -> Result<Parsed, RecordError> {
-        let record: CrossrefRecord<'_> = serde_json::from_str(text)?;
+        self.convert(serde_json::from_str(text)?)
+    }
+
+    fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)> {
+        let (length, record) = deserialize_prefix::<CrossrefRecord<'_>>(bytes)?;
+        Some((length, self.convert(record)))
+    }
+}
+
+impl CrossrefParser {
+    fn convert(&self, record: CrossrefRecord<'_>) -> Result<Parsed, RecordError> {
         let mut warnings = Vec::new();
         for (name, list) in [
             ("DOI", &record.doi),

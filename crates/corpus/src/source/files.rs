@@ -2,7 +2,7 @@
 //! source format they hold.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
@@ -14,8 +14,10 @@ use crate::CorpusError;
 
 /// Read buffer for the compressed file.
 const FILE_BUFFER_BYTES: usize = 64 * 1024;
-/// Read buffer for the decompressed text, which the record scanner works through.
-const TEXT_BUFFER_BYTES: usize = 256 * 1024;
+/// Read buffer for the text, which the record scanner works through. Records are parsed in
+/// place unless they cross the end of the buffer, so a buffer much larger than a typical
+/// record (a few kB) keeps the slower scanned path rare.
+const TEXT_BUFFER_BYTES: usize = 1024 * 1024;
 /// The first bytes of every gzip member (RFC 1952).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// The first bytes of every SQLite 3 database file.
@@ -67,14 +69,21 @@ pub fn list_input_files(path: &Path) -> Result<Vec<PathBuf>, CorpusError> {
 /// `.gz` name is not required, and a plain file named `.gz` still reads). Concatenated gzip
 /// members are read as one stream.
 pub fn open_text(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    let file = File::open(path)?;
-    let mut reader = BufReader::with_capacity(FILE_BUFFER_BYTES, file);
-    let is_gzip = reader.fill_buf()?.starts_with(&GZIP_MAGIC);
-    if is_gzip {
-        let decoder = MultiGzDecoder::new(reader);
+    let mut file = File::open(path)?;
+    let mut magic = [0u8; 2];
+    let mut filled = 0;
+    while filled < magic.len() {
+        match file.read(&mut magic[filled..])? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    if magic == GZIP_MAGIC {
+        let decoder = MultiGzDecoder::new(BufReader::with_capacity(FILE_BUFFER_BYTES, file));
         Ok(Box::new(BufReader::with_capacity(TEXT_BUFFER_BYTES, decoder)))
     } else {
-        Ok(Box::new(reader))
+        Ok(Box::new(BufReader::with_capacity(TEXT_BUFFER_BYTES, file)))
     }
 }
 
@@ -118,7 +127,7 @@ pub fn detect(path: &Path) -> Result<SourceFormat, CorpusError> {
     let first_record: Vec<u8> = loop {
         match scanner.next() {
             None => return Err(unknown("it holds no JSON record".to_string())),
-            Some(Scanned::Record(bytes, _)) => break bytes.to_vec(),
+            Some(Scanned::Record(bytes, _) | Scanned::Parsed(bytes, _, ())) => break bytes.to_vec(),
             Some(Scanned::Broken(..)) => continue,
             Some(Scanned::Truncated(_, _, error)) => {
                 let reason = error.map(|error| error.to_string()).unwrap_or_else(|| "the file ends inside it".to_string());

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{year_from_value, StringList};
-use super::record::{Parsed, RecordError, RecordParser};
+use super::record::{deserialize_prefix, Parsed, RecordError, RecordParser};
 use crate::clean::clean_markup;
 use crate::{Label, LabelSource, Work};
 
@@ -29,7 +29,17 @@ pub(crate) struct LabelledParser;
 
 impl RecordParser for LabelledParser {
     fn parse(&self, text: &str) -> Result<Parsed, RecordError> {
-        let record: LabelledRecord<'_> = serde_json::from_str(text)?;
+        self.convert(serde_json::from_str(text)?)
+    }
+
+    fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)> {
+        let (length, record) = deserialize_prefix::<LabelledRecord<'_>>(bytes)?;
+        Some((length, self.convert(record)))
+    }
+}
+
+impl LabelledParser {
+    fn convert(&self, record: LabelledRecord<'_>) -> Result<Parsed, RecordError> {
         let Some(id) = record.id.as_ref().and_then(scalar_text) else {
             return Err(RecordError::MissingId("the record has no `id` (absent, null or blank)".to_string()));
         };

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::fields::{millis_from_iso, push_issn, year_from_value, StringList};
-use super::record::{Parsed, RecordError, RecordParser};
+use super::record::{deserialize_prefix, Parsed, RecordError, RecordParser};
 use crate::clean::clean_markup;
 use crate::labels::LabelSources;
 use crate::taxonomy::{Level, Taxonomy};
@@ -63,7 +63,17 @@ impl OpenAlexParser {
 
 impl RecordParser for OpenAlexParser {
     fn parse(&self, text: &str) -> Result<Parsed, RecordError> {
-        let record: OpenAlexRecord<'_> = serde_json::from_str(text)?;
+        self.convert(serde_json::from_str(text)?)
+    }
+
+    fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)> {
+        let (length, record) = deserialize_prefix::<OpenAlexRecord<'_>>(bytes)?;
+        Some((length, self.convert(record)))
+    }
+}
+
+impl OpenAlexParser {
+    fn convert(&self, record: OpenAlexRecord<'_>) -> Result<Parsed, RecordError> {
         let Some(id) = record.id.first_trimmed() else {
             return Err(RecordError::MissingId("the record has no `id` (absent, null or blank)".to_string()));
         };

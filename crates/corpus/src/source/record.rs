@@ -41,7 +41,21 @@ impl From<serde_json::Error> for RecordError {
 
 /// Turns the JSON text of one record into a work; one implementation per source format.
 pub(crate) trait RecordParser: Send + Sync {
+    /// Parses the whole of `text` as one record.
     fn parse(&self, text: &str) -> Result<Parsed, RecordError>;
+
+    /// Parses the record at the start of `bytes`, which may continue with further records.
+    /// Returns the record's length in bytes and its result, or `None` when `bytes` does not
+    /// start with a complete, valid JSON object (the caller then scans and parses it alone).
+    fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)>;
+}
+
+/// Deserializes the JSON value at the start of `bytes`; returns its length and the value.
+/// serde_json stops at the end of the value, so the record's extent comes with the parse.
+pub(crate) fn deserialize_prefix<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Option<(usize, T)> {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<T>();
+    let value = stream.next()?.ok()?;
+    Some((stream.byte_offset(), value))
 }
 
 /// Reads every record of the JSON file at `path` and hands the stream items to `sink`, which
@@ -68,8 +82,13 @@ pub(crate) fn read_json_file(
     let mut scanner = RecordScanner::new(reader, max_record_bytes);
     let mut records = 0u64;
     let mut status = FileStatus::Complete;
-    while let Some(step) = scanner.next() {
+    let mut parse_prefix = |bytes: &[u8]| parser.parse_prefix(bytes);
+    while let Some(step) = scanner.next_with(&mut parse_prefix) {
         let go_on = match step {
+            Scanned::Parsed(bytes, position, result) => {
+                records += 1;
+                handle_parsed(bytes, position, result, &file, labels, sink)
+            }
             Scanned::Record(bytes, position) => {
                 records += 1;
                 handle_record(bytes, position, &file, parser, labels, sink)
@@ -108,6 +127,23 @@ fn file_done(path: &Path, status: FileStatus, records: u64, layout: Option<super
     Record::FileDone(FileSummary { path: path.to_path_buf(), status, records, layout })
 }
 
+/// Checks, labels and emits a record the parser read in place.
+fn handle_parsed(
+    bytes: &[u8],
+    position: TextPosition,
+    result: Result<Parsed, RecordError>,
+    file: &Arc<Path>,
+    labels: &LabelSources,
+    sink: &mut dyn FnMut(Record) -> bool,
+) -> bool {
+    // serde_json checks the strings it returns but not those it skips.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => return sink(Record::Problem(invalid_utf8_problem(file, bytes, position, error))),
+    };
+    emit_result(result, text, position, file, labels, sink)
+}
+
 /// Checks, parses, labels and emits one complete record.
 fn handle_record(
     bytes: &[u8],
@@ -129,7 +165,19 @@ fn handle_record(
         problem.column = Some(position.column);
         return sink(Record::Problem(problem));
     }
-    let parsed = match parser.parse(text) {
+    emit_result(parser.parse(text), text, position, file, labels, sink)
+}
+
+/// Emits the work or problem that parsing `text` gave.
+fn emit_result(
+    result: Result<Parsed, RecordError>,
+    text: &str,
+    position: TextPosition,
+    file: &Arc<Path>,
+    labels: &LabelSources,
+    sink: &mut dyn FnMut(Record) -> bool,
+) -> bool {
+    let parsed = match result {
         Ok(parsed) => parsed,
         Err(RecordError::Json(error)) => return sink(Record::Problem(json_problem(file, text, position, &error))),
         Err(RecordError::MissingId(message)) => {

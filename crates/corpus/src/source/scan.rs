@@ -47,11 +47,14 @@ pub enum BrokenKind {
     TooLarge,
 }
 
-/// One step of the scan.
+/// One step of the scan. `T` is the value of a record parsed on the fast path (see
+/// [`RecordScanner::next_with`]).
 #[derive(Debug)]
-pub enum Scanned<'a> {
-    /// The text of one complete record (brackets balanced).
+pub enum Scanned<'a, T = ()> {
+    /// The text of one complete record (brackets balanced), for the caller to parse.
     Record(&'a [u8], TextPosition),
+    /// A record the fast-path parser parsed in place: its text and the parser's value.
+    Parsed(&'a [u8], TextPosition, T),
     /// Text that cannot be a record; scanning goes on after it.
     Broken(&'a [u8], TextPosition, BrokenKind),
     /// The text ended, or reading failed, inside a record or inside the `items` array. The
@@ -116,6 +119,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 enum Stop {
     /// The chunk was used up; read more.
     NeedMore,
+    /// A record starts at `index` of the chunk and the fast path may parse it.
+    RecordStart { index: usize },
     /// A record or broken span ended; `consumed` bytes of the chunk were used.
     Emit { consumed: usize, broken: Option<BrokenKind> },
 }
@@ -125,12 +130,17 @@ enum Stop {
 pub struct RecordScanner<R> {
     reader: R,
     state: ScanState,
+    /// Bytes of the reader's buffer to consume at the next call: the text of a record
+    /// returned by the fast path, which borrowed it in place.
+    pending_consume: usize,
 }
 
 /// The resumable state of a [`RecordScanner`], kept apart from the reader so that a chunk
 /// borrowed from the reader can be processed while the state changes.
 struct ScanState {
     max_record_bytes: usize,
+    /// Stop at each record start so that the caller's parser can try the record in place.
+    fast_path: bool,
     layout: Option<Layout>,
     phase: Phase,
     depth: u32,
@@ -159,6 +169,7 @@ impl<R: BufRead> RecordScanner<R> {
     pub fn new(reader: R, max_record_bytes: usize) -> Self {
         let state = ScanState {
             max_record_bytes,
+            fast_path: false,
             layout: None,
             phase: Phase::TopLevel,
             depth: 0,
@@ -175,7 +186,7 @@ impl<R: BufRead> RecordScanner<R> {
             chunk_offset: 0,
             at_file_start: true,
         };
-        RecordScanner { reader, state }
+        RecordScanner { reader, state, pending_consume: 0 }
     }
 
     /// Returns the layout decided from the first top-level value, once one was seen.
@@ -186,45 +197,126 @@ impl<R: BufRead> RecordScanner<R> {
     /// Returns the next record, broken span or end-of-text problem; `None` once the text ended.
     #[allow(clippy::should_implement_trait)] // items borrow the scanner, so it cannot be an Iterator
     pub fn next(&mut self) -> Option<Scanned<'_>> {
-        let state = &mut self.state;
-        if state.phase == Phase::Done {
+        self.state.fast_path = false;
+        self.advance(&mut |_: &[u8]| None::<(usize, ())>)
+    }
+
+    /// Returns the next step like [`RecordScanner::next`], but first offers each record to
+    /// `parse_prefix`, which receives the text from the record's first byte to the end of the
+    /// buffered text. When it returns the record's length in bytes and a value, the record is
+    /// returned as [`Scanned::Parsed`] without being scanned or copied. When it returns
+    /// `None` (the record continues past the buffer, or is invalid), the record is scanned
+    /// and returned as [`Scanned::Record`] or [`Scanned::Broken`].
+    ///
+    /// This saves a second pass over each record: a parser such as serde_json finds the end
+    /// of the record while parsing it.
+    pub fn next_with<T>(&mut self, parse_prefix: &mut dyn FnMut(&[u8]) -> Option<(usize, T)>) -> Option<Scanned<'_, T>> {
+        self.state.fast_path = true;
+        self.advance(parse_prefix)
+    }
+
+    fn advance<T>(&mut self, parse_prefix: &mut dyn FnMut(&[u8]) -> Option<(usize, T)>) -> Option<Scanned<'_, T>> {
+        if self.pending_consume > 0 {
+            self.reader.consume(self.pending_consume);
+            self.state.chunk_offset += self.pending_consume as u64;
+            self.pending_consume = 0;
+        }
+        if self.state.phase == Phase::Done {
             return None;
         }
-        loop {
+
+        // The loop only decides what to return, so that no borrow of the state or the
+        // reader's buffer escapes from inside it.
+        let outcome = 'read: loop {
+            let state = &mut self.state;
             let chunk = match self.reader.fill_buf() {
                 Ok(chunk) => chunk,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Some(state.finish(Some(error))),
+                Err(error) => break 'read Outcome::Failed(error),
             };
             if chunk.is_empty() {
-                return state.finish_at_end();
+                break 'read Outcome::Ended;
             }
 
-            let mut start = 0;
+            let mut index = 0;
             if state.at_file_start {
                 state.at_file_start = false;
                 if chunk.starts_with(UTF8_BOM) {
-                    start = UTF8_BOM.len();
+                    index = UTF8_BOM.len();
                 }
             }
-            let stop = state.process(chunk, start);
-            match stop {
-                Stop::NeedMore => {
-                    let length = chunk.len();
-                    self.reader.consume(length);
-                    state.chunk_offset += length as u64;
-                }
-                Stop::Emit { consumed, broken } => {
-                    self.reader.consume(consumed);
-                    state.chunk_offset += consumed as u64;
-                    let text = &state.record[..];
-                    let position = state.record_start;
-                    return Some(match broken {
-                        None => Scanned::Record(text, position),
-                        Some(kind) => Scanned::Broken(text, position, kind),
-                    });
+            loop {
+                match state.process(chunk, index) {
+                    Stop::NeedMore => {
+                        let length = chunk.len();
+                        self.reader.consume(length);
+                        state.chunk_offset += length as u64;
+                        continue 'read;
+                    }
+                    Stop::Emit { consumed, broken } => {
+                        self.reader.consume(consumed);
+                        state.chunk_offset += consumed as u64;
+                        break 'read Outcome::Scanned(broken);
+                    }
+                    Stop::RecordStart { index: start } => {
+                        if let Some((length, value)) = parse_prefix(&chunk[start..]) {
+                            let end = start + length.min(chunk.len() - start);
+                            state.take_parsed(chunk, start, end);
+                            break 'read Outcome::Parsed { start, end, value };
+                        }
+                        state.begin_slow_record(start);
+                        index = start;
+                    }
                 }
             }
+        };
+
+        match outcome {
+            Outcome::Failed(error) => Some(self.state.finish(Some(error)).into_any()),
+            Outcome::Ended => self.state.finish_at_end().map(Scanned::into_any),
+            Outcome::Scanned(broken) => {
+                let text = &self.state.record[..];
+                let position = self.state.record_start;
+                Some(match broken {
+                    None => Scanned::Record(text, position),
+                    Some(kind) => Scanned::Broken(text, position, kind),
+                })
+            }
+            Outcome::Parsed { start, end, value } => {
+                // The chunk is still in the reader's buffer, so this returns it without reading.
+                let chunk = match self.reader.fill_buf() {
+                    Ok(chunk) if chunk.len() >= end => chunk,
+                    _ => {
+                        let error = io::Error::other("the read buffer changed under a parsed record");
+                        return Some(self.state.finish(Some(error)).into_any());
+                    }
+                };
+                self.pending_consume = end;
+                Some(Scanned::Parsed(&chunk[start..end], self.state.record_start, value))
+            }
+        }
+    }
+}
+
+/// What [`RecordScanner::advance`] returns, decided before any borrow is handed out.
+enum Outcome<T> {
+    Failed(io::Error),
+    Ended,
+    /// A scanned record or broken span, in the state's record buffer.
+    Scanned(Option<BrokenKind>),
+    /// A record parsed in place at `start..end` of the reader's buffer.
+    Parsed { start: usize, end: usize, value: T },
+}
+
+impl<'a> Scanned<'a, ()> {
+    /// Converts a step without a parsed value to one of any value type.
+    fn into_any<T>(self) -> Scanned<'a, T> {
+        match self {
+            Scanned::Record(text, position) => Scanned::Record(text, position),
+            Scanned::Parsed(text, position, ()) => Scanned::Record(text, position),
+            Scanned::Broken(text, position, kind) => Scanned::Broken(text, position, kind),
+            Scanned::Truncated(text, position, error) => Scanned::Truncated(text, position, error),
+            Scanned::ReadFailed(error) => Scanned::ReadFailed(error),
         }
     }
 }
@@ -275,6 +367,30 @@ impl ScanState {
         self.line_start = self.chunk_offset + index as u64 + 1;
     }
 
+    /// Accepts a record that the fast path parsed at `chunk[start..end]`: sets its position
+    /// and counts the lines inside it.
+    fn take_parsed(&mut self, chunk: &[u8], start: usize, end: usize) {
+        self.record_start = self.current_position(start);
+        let text = &chunk[start..end];
+        let mut last_newline = None;
+        for newline in memchr::memchr_iter(b'\n', text) {
+            self.line += 1;
+            last_newline = Some(newline);
+        }
+        if let Some(newline) = last_newline {
+            self.line_start = self.chunk_offset + (start + newline) as u64 + 1;
+        }
+        if self.layout.is_none() {
+            self.layout = Some(if last_newline.is_none() { Layout::Lines } else { Layout::Values });
+        }
+    }
+
+    /// Starts scanning the record at `index` byte by byte, after the fast path declined it.
+    fn begin_slow_record(&mut self, index: usize) {
+        self.begin_record(index);
+        self.phase = Phase::InRecord;
+    }
+
     fn begin_record(&mut self, index: usize) {
         self.record.clear();
         self.record_too_large = false;
@@ -311,13 +427,17 @@ impl ScanState {
                     index = found;
                     match chunk[index] {
                         b'{' => {
-                            self.begin_record(index);
                             self.base_depth = 0;
                             self.depth = 0;
-                            self.phase = Phase::InRecord;
                             // Watch the keys of the first object, and of any later top-level
                             // object in an items file (files joined with `cat`).
-                            if matches!(self.layout, None | Some(Layout::Items)) {
+                            let watch_keys = matches!(self.layout, None | Some(Layout::Items));
+                            if self.fast_path && !watch_keys {
+                                return Stop::RecordStart { index };
+                            }
+                            self.begin_record(index);
+                            self.phase = Phase::InRecord;
+                            if watch_keys {
                                 self.key_watch = KeyWatch::ExpectKey;
                             }
                         }
@@ -346,6 +466,7 @@ impl ScanState {
                             self.phase = if self.depth == 0 { Phase::TopLevel } else { Phase::WrapperTail };
                             self.base_depth = 0;
                         }
+                        b'{' if self.fast_path => return Stop::RecordStart { index },
                         b'{' | b'[' => {
                             self.begin_record(index);
                             self.phase = Phase::InRecord;
@@ -686,7 +807,7 @@ mod tests {
         let mut steps = Vec::new();
         while let Some(step) = scanner.next() {
             let (kind, bytes, line) = match step {
-                Scanned::Record(bytes, at) => ("record".to_string(), bytes, at.line),
+                Scanned::Record(bytes, at) | Scanned::Parsed(bytes, at, ()) => ("record".to_string(), bytes, at.line),
                 Scanned::Broken(bytes, at, kind) => (format!("broken {kind:?}"), bytes, at.line),
                 Scanned::Truncated(bytes, at, _) => ("truncated".to_string(), bytes, at.line),
                 Scanned::ReadFailed(_) => ("read failed".to_string(), &[][..], 0),
@@ -828,6 +949,53 @@ mod tests {
                 assert_eq!(at.column, 20);
             }
             other => panic!("expected a record, got {other:?}"),
+        }
+    }
+
+    /// Runs the fast path with serde_json over `text` in chunks of `chunk_bytes`; returns
+    /// (kind, text, line) per step, kind `parsed` for records parsed in place.
+    fn scan_fast(text: &str, chunk_bytes: usize) -> Vec<(String, String, u64)> {
+        let reader = io::BufReader::with_capacity(chunk_bytes, text.as_bytes());
+        let mut scanner = RecordScanner::new(reader, 1 << 20);
+        let mut parse = |bytes: &[u8]| {
+            let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde::de::IgnoredAny>();
+            stream.next()?.ok()?;
+            Some((stream.byte_offset(), ()))
+        };
+        let mut steps = Vec::new();
+        while let Some(step) = scanner.next_with(&mut parse) {
+            let (kind, bytes, line) = match step {
+                Scanned::Parsed(bytes, at, ()) => ("parsed", bytes, at.line),
+                Scanned::Record(bytes, at) => ("record", bytes, at.line),
+                Scanned::Broken(bytes, at, _) => ("broken", bytes, at.line),
+                Scanned::Truncated(bytes, at, _) => ("truncated", bytes, at.line),
+                Scanned::ReadFailed(_) => ("read failed", &[][..], 0),
+            };
+            steps.push((kind.to_string(), String::from_utf8_lossy(bytes).into_owned(), line));
+        }
+        steps
+    }
+
+    #[test]
+    fn fast_path_parses_in_place() {
+        let text = "{\n\"items\": [\n{\"a\": 1},\n{\n\"b\": \"x\"\n},\n{\"c\": [1, 2]}\n]\n}\n";
+        let steps = scan_fast(text, 1024);
+        let summary: Vec<(&str, &str, u64)> = steps.iter().map(|(kind, text, line)| (kind.as_str(), text.as_str(), *line)).collect();
+        assert_eq!(summary, vec![("parsed", "{\"a\": 1}", 3), ("parsed", "{\n\"b\": \"x\"\n}", 4), ("parsed", "{\"c\": [1, 2]}", 7)]);
+    }
+
+    #[test]
+    fn fast_path_falls_back_at_chunk_edges() {
+        // Small chunks cut most records, which are then scanned; the result is the same.
+        let text = "{\"a\": \"one\"}\n{\"b\": \"two\"}\n{\"c\": [1,\n{\"d\": 4}\n";
+        for chunk in [3, 9, 17, 1024] {
+            let steps = scan_fast(text, chunk);
+            let texts: Vec<&str> = steps.iter().map(|step| step.1.as_str()).collect();
+            assert_eq!(texts, vec!["{\"a\": \"one\"}", "{\"b\": \"two\"}", "{\"c\": [1,", "{\"d\": 4}"], "chunk {chunk}");
+            let kinds: Vec<&str> = steps.iter().map(|step| if step.0 == "parsed" { "record" } else { step.0.as_str() }).collect();
+            assert_eq!(kinds, vec!["record", "record", "broken", "record"], "chunk {chunk}");
+            let lines: Vec<u64> = steps.iter().map(|step| step.2).collect();
+            assert_eq!(lines, vec![1, 2, 3, 4], "chunk {chunk}");
         }
     }
 }
