@@ -43,4 +43,9 @@ pub enum Command {
     Runs(crate::commands::runs::RunsArgs),
     /// List, show, promote and roll back registered model versions.
     Models(crate::commands::models::ModelsArgs),
+    /// Serve a registered model over HTTP (MLflow /invocations and /v1/predict), following
+    /// alias moves.
+    Serve(crate::commands::serve::ServeArgs),
+    /// Score a corpus with a registered model into an alexandria3k table or a file.
+    Predict(crate::commands::predict::PredictArgs),
 }

@@ -44,5 +44,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Step(args) => commands::step::run(global, args),
         Command::Runs(args) => commands::runs::run(global, args),
         Command::Models(args) => commands::models::run(global, args),
+        Command::Serve(args) => commands::serve::run(global, args),
+        Command::Predict(args) => commands::predict::run(global, args),
     }
 }

@@ -3,8 +3,10 @@
 pub mod ingest;
 pub mod inspect;
 pub mod models;
+pub mod predict;
 pub mod run;
 pub mod runs;
+pub mod serve;
 pub mod step;
 
 use anyhow::Context;
