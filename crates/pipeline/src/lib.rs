@@ -2,6 +2,7 @@
 //! registered model, with every run, parameter, metric and artifact tracked.
 
 pub mod config;
+pub mod continuous;
 pub mod engine;
 pub mod error;
 pub mod fingerprint;

@@ -39,10 +39,18 @@ pub enum Command {
     Run(crate::commands::run::RunArgs),
     /// Run one pipeline step of an existing run against its stored artifacts.
     Step(crate::commands::step::StepArgs),
+    /// Retrain when new data appears in the data directory or a schedule fires; gate and
+    /// promote as `run` does.
+    Watch(crate::commands::watch::WatchArgs),
+    /// Retrain once if the data changed since the champion was trained.
+    RetrainIfNeeded(crate::commands::watch::RetrainArgs),
     /// List, show and compare tracked runs.
     Runs(crate::commands::runs::RunsArgs),
     /// List, show, promote and roll back registered model versions.
     Models(crate::commands::models::ModelsArgs),
+    /// Compare a batch of new works with a model version's reference profile: data, text,
+    /// prediction and quality drift.
+    Monitor(crate::commands::monitor::MonitorArgs),
     /// Serve a registered model over HTTP (MLflow /invocations and /v1/predict), following
     /// alias moves.
     Serve(crate::commands::serve::ServeArgs),

@@ -42,8 +42,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => commands::ingest::run(global, args),
         Command::Run(args) => commands::run::run(global, args),
         Command::Step(args) => commands::step::run(global, args),
+        Command::Watch(args) => commands::watch::watch(global, args),
+        Command::RetrainIfNeeded(args) => commands::watch::retrain_if_needed(global, args),
         Command::Runs(args) => commands::runs::run(global, args),
         Command::Models(args) => commands::models::run(global, args),
+        Command::Monitor(args) => commands::monitor::run(global, args),
         Command::Serve(args) => commands::serve::run(global, args),
         Command::Predict(args) => commands::predict::run(global, args),
     }

@@ -48,27 +48,53 @@ pub fn label_sources(data: &DataConfig) -> Result<LabelSources, PipelineError> {
     Ok(sources)
 }
 
-pub fn run(context: &Context) -> Result<StepOutcome, PipelineError> {
-    let data = &context.config.data;
-    let source = data.path.clone().ok_or_else(|| {
+/// The manifest of the source files and label tables the configuration names.
+fn source_manifest(data: &DataConfig) -> Result<SourceManifest, PipelineError> {
+    let source = data.path.as_deref().ok_or_else(|| {
         PipelineError::Config("no corpus source: pass --data PATH or set data.path".to_string())
     })?;
-
-    let mut roots: Vec<&Path> = vec![source.as_path()];
+    let mut roots: Vec<&Path> = vec![source];
     roots.extend(data.labels.iter().map(|p| p.as_path()));
     if let Some(taxonomy) = &data.taxonomy {
         roots.push(taxonomy.as_path());
     }
-    let manifest = SourceManifest::build(&roots, data.fingerprint)?;
-    let inputs = vec![context.put_json("source_manifest", &manifest)?];
-    let params = serde_json::json!({
+    SourceManifest::build(&roots, data.fingerprint)
+}
+
+fn params(data: &DataConfig) -> serde_json::Value {
+    serde_json::json!({
         "format": data.format,
         "strict": data.strict,
         "crossref_subjects": data.crossref_subjects,
         "labels": data.labels,
         "taxonomy": data.taxonomy,
         "fingerprint": data.fingerprint,
-    });
+    })
+}
+
+fn manifest_bytes(manifest: &SourceManifest) -> Result<Vec<u8>, PipelineError> {
+    serde_json::to_vec_pretty(manifest)
+        .map_err(|error| PipelineError::Input(format!("failed to encode the source manifest: {error}")))
+}
+
+/// Computes the cache key the `ingest` step would have for this configuration now, without
+/// writing anything; continuous training compares it with the champion's to detect new data.
+pub fn ingest_cache_key(data: &DataConfig) -> Result<String, PipelineError> {
+    let bytes = manifest_bytes(&source_manifest(data)?)?;
+    let manifest = store::ArtifactRef { hash: blake3::hash(&bytes).to_hex().to_string(), size_bytes: bytes.len() as u64 };
+    let input = store::NamedArtifact::stored("source_manifest", manifest, "application/json");
+    Ok(crate::engine::cache_key(SPEC, &params(data), &[input]))
+}
+
+pub fn run(context: &Context) -> Result<StepOutcome, PipelineError> {
+    let data = &context.config.data;
+    let source = data.path.clone().ok_or_else(|| {
+        PipelineError::Config("no corpus source: pass --data PATH or set data.path".to_string())
+    })?;
+    let manifest = manifest_bytes(&source_manifest(data)?)?;
+    let manifest = context.engine.stores().artifacts.put_bytes(&manifest)?;
+    let inputs = vec![store::NamedArtifact::stored("source_manifest", manifest, "application/json")];
+    let params = params(data);
 
     context.engine.execute(SPEC, &params, &inputs, || {
         let bar = context.progress_bar("ingest", None, "works");

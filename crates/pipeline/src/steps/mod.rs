@@ -22,7 +22,7 @@ use store::ArtifactRef;
 
 pub use assess::StoredDecision;
 pub use context::Context;
-pub use ingest::{label_sources, taxonomy};
+pub use ingest::{ingest_cache_key, label_sources, taxonomy};
 pub use register::Registration;
 
 use crate::engine::StepOutcome;

@@ -3,11 +3,13 @@
 pub mod ingest;
 pub mod inspect;
 pub mod models;
+pub mod monitor;
 pub mod predict;
 pub mod run;
 pub mod runs;
 pub mod serve;
 pub mod step;
+pub mod watch;
 
 use anyhow::Context;
 use store::Stores;

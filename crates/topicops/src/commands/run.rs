@@ -12,8 +12,9 @@ use super::{format_metric, open_stores};
 use crate::cli::GlobalArgs;
 use crate::GoalNotMet;
 
+/// Flags that set the pipeline configuration; shared by `run`, `watch` and `retrain-if-needed`.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct ConfigArgs {
     /// Corpus source: a Crossref file or directory, an alexandria3k database, or an OpenAlex,
     /// arXiv or labelled JSON Lines file.
     #[arg(long)]
@@ -43,6 +44,12 @@ pub struct RunArgs {
     /// Fingerprint source files by path, size and modification time instead of content.
     #[arg(long)]
     pub fast_fingerprint: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub settings: ConfigArgs,
     /// Run every step even when a cached result exists.
     #[arg(long)]
     pub no_cache: bool,
@@ -50,7 +57,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "STEP")]
     pub refresh: Vec<String>,
     /// Resume a failed or killed run: reuse its configuration and completed steps.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["data", "labels", "config"])]
+    #[arg(long, value_name = "RUN_ID")]
     pub resume: Option<String>,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
@@ -58,7 +65,7 @@ pub struct RunArgs {
 }
 
 /// Builds the configuration: defaults, then the file, then flags.
-fn resolve_config(args: &RunArgs) -> anyhow::Result<PipelineConfig> {
+pub fn resolve_config(args: &ConfigArgs) -> anyhow::Result<PipelineConfig> {
     let default_file = PathBuf::from("topicops.toml");
     let mut config = match &args.config {
         Some(path) => PipelineConfig::from_file(path)?,
@@ -93,7 +100,7 @@ fn resolve_config(args: &RunArgs) -> anyhow::Result<PipelineConfig> {
 }
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<()> {
-    let config = resolve_config(&args)?;
+    let config = resolve_config(&args.settings)?;
     for step in &args.refresh {
         step.parse::<pipeline::steps::StepName>().map_err(anyhow::Error::msg)?;
     }
@@ -127,7 +134,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// The one-screen summary printed at the end of a run.
-fn print_summary(summary: &pipeline::RunSummary) {
+pub fn print_summary(summary: &pipeline::RunSummary) {
     println!("run {}  {}  {:.1} s", summary.run_id, summary.status, summary.duration_ms as f64 / 1000.0);
     for step in &summary.steps {
         let how = if step.cached {

@@ -1,0 +1,126 @@
+//! `topicops watch` and `topicops retrain-if-needed`: continuous training. They retrain when
+//! the source data changed since the champion was trained or when a cron schedule fires, run
+//! the pipeline under the store's training lock, and let the gate decide on promotion; a
+//! running `topicops serve` follows the `champion` alias by itself.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use pipeline::continuous::{data_change, retrain, RetrainOutcome};
+use pipeline::{PipelineConfig, RunOptions, RunTrigger};
+use store::{Stores, Trigger};
+
+use super::open_stores;
+use super::run::{print_summary, resolve_config, ConfigArgs};
+use crate::cli::GlobalArgs;
+use crate::GoalNotMet;
+
+#[derive(Debug, Args)]
+pub struct RetrainArgs {
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+    /// Retrain even when the data has not changed.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+    /// Seconds between checks of the data directory.
+    #[arg(long, default_value_t = 10)]
+    pub interval_secs: u64,
+    /// Also retrain on this cron schedule (seconds field first, e.g. `0 0 3 * * *` for 03:00 UTC daily).
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Stop after this many checks (default: run until interrupted).
+    #[arg(long)]
+    pub max_checks: Option<u64>,
+}
+
+pub fn retrain_if_needed(global: &GlobalArgs, args: RetrainArgs) -> anyhow::Result<()> {
+    let config = resolve_config(&args.settings)?;
+    config.validate()?;
+    let stores = open_stores(global)?;
+    let reason = match data_change(&stores, &config)? {
+        Some(reason) => reason,
+        None if args.force => "forced with --force".to_string(),
+        None => {
+            println!("the champion was trained on the current data; nothing to do");
+            return Ok(());
+        }
+    };
+    attempt(global, &stores, config, Trigger::Watch, reason)
+}
+
+pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
+    let config = resolve_config(&args.settings)?;
+    config.validate()?;
+    let schedule = match &args.schedule {
+        Some(text) => Some(cron::Schedule::from_str(text).map_err(|error| {
+            anyhow::anyhow!("invalid --schedule `{text}`: {error}; use six fields, seconds first, e.g. `0 0 3 * * *`")
+        })?),
+        None => None,
+    };
+    let stores = open_stores(global)?;
+    let interval = Duration::from_secs(args.interval_secs.max(1));
+    let mut next_scheduled = schedule.as_ref().and_then(|s| s.upcoming(chrono::Utc).next());
+    tracing::info!(data = ?config.data.path, interval_secs = interval.as_secs(), schedule = ?args.schedule, "watching for new data");
+
+    let mut checks = 0u64;
+    loop {
+        checks += 1;
+        let scheduled_due = next_scheduled.is_some_and(|due| chrono::Utc::now() >= due);
+        let trigger = match data_change(&stores, &config) {
+            Ok(Some(reason)) => Some((Trigger::Watch, reason)),
+            Ok(None) if scheduled_due => Some((Trigger::Schedule, format!("schedule `{}`", args.schedule.as_deref().unwrap_or("")))),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "failed to check the data; retrying at the next check");
+                None
+            }
+        };
+        if scheduled_due {
+            next_scheduled = schedule.as_ref().and_then(|s| s.upcoming(chrono::Utc).next());
+        }
+        if let Some((kind, reason)) = trigger {
+            // A failed gate or run is logged and the watch goes on; the next change retries.
+            if let Err(error) = attempt(global, &stores, config.clone(), kind, reason) {
+                tracing::warn!(error = %format!("{error:#}"), "triggered run did not produce a champion");
+            }
+        }
+        if args.max_checks.is_some_and(|max| checks >= max) {
+            return Ok(());
+        }
+        std::thread::sleep(interval);
+    }
+}
+
+/// Runs the pipeline for one trigger and reports the outcome.
+fn attempt(global: &GlobalArgs, stores: &Stores, config: PipelineConfig, kind: Trigger, reason: String) -> anyhow::Result<()> {
+    tracing::info!(trigger = kind.as_str(), reason = %reason, "retraining");
+    let options = RunOptions {
+        trigger: RunTrigger { kind, reason: Some(reason.clone()) },
+        quiet: global.quiet,
+        ..RunOptions::default()
+    };
+    let outcome = retrain(stores, &global.store, config, options).context("the triggered run failed")?;
+    match outcome {
+        RetrainOutcome::Busy { holder } => {
+            println!("another training run holds the lock ({holder}); not starting a second one");
+            Ok(())
+        }
+        RetrainOutcome::Ran(summary) => {
+            println!("triggered: {reason}");
+            print_summary(&summary);
+            if summary.gate_passed == Some(false) {
+                return Err(GoalNotMet(format!("run {} failed the quality gate", summary.run_id)).into());
+            }
+            Ok(())
+        }
+    }
+}
