@@ -63,7 +63,7 @@ fn write_alerts(page: &mut String, report: &DriftReport) {
 
 fn write_score_chart(page: &mut String, report: &DriftReport) {
     let mut bars: Vec<ScoreBar> = all_features(report)
-        .map(|f| ScoreBar { name: f.name.clone(), test: f.test, score: f.score, threshold: f.threshold, drifted: f.drifted })
+        .map(|f| ScoreBar { name: f.name.clone(), test: f.test, score: f.score, threshold: f.threshold, drifted: f.drifted, caption: None })
         .collect();
     if let Some(text) = &report.text {
         // The AUC is a distance-like score: drift at or above the threshold.
@@ -73,6 +73,7 @@ fn write_score_chart(page: &mut String, report: &DriftReport) {
             score: text.auc.map(|auc| (auc - 0.5).max(0.0)),
             threshold: text.threshold.map(|t| (t - 0.5).max(1e-9)),
             drifted: text.drifted,
+            caption: text.auc.map(|auc| format!("AUC = {auc:.4}")),
         });
     }
     page.push_str("<h2>Drift score per column</h2>");

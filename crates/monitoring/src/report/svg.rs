@@ -23,6 +23,8 @@ pub struct ScoreBar {
     pub score: Option<f64>,
     pub threshold: Option<f64>,
     pub drifted: bool,
+    /// Text shown right of the bar in place of the score, e.g. `AUC = 0.93`.
+    pub caption: Option<String>,
 }
 
 /// Drift strength of a score relative to its threshold, where 1 is the threshold: the
@@ -71,6 +73,7 @@ pub fn score_chart(bars: &[ScoreBar]) -> String {
             }
             _ => (0.0, "not tested".to_string()),
         };
+        let caption = bar.caption.clone().unwrap_or(caption);
         let colour = if bar.drifted { DRIFT_COLOUR } else { OK_COLOUR };
         let bar_width = (x_of(strength) - label_width).max(1.0);
         let _ = write!(svg, r#"<rect x="{label_width}" y="{y}" width="{bar_width:.1}" height="16" fill="{colour}"/>"#);
