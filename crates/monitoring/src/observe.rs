@@ -1,6 +1,6 @@
-//! What monitoring measures on each work and how a batch of works becomes a bounded
-//! [`BatchSummary`]: the numeric and categorical features, a sample of texts, and the gold
-//! and predicted label distributions. The reference profile and the current batch are
+//! The features monitoring measures on each work, and the bounded [`BatchSummary`] of a
+//! batch: numeric and categorical features, a sample of texts, and the gold and predicted
+//! label distributions. The reference profile and the current batch are
 //! summarised by the same code, so both sides of every test are measured alike.
 
 use std::collections::BTreeMap;
@@ -37,14 +37,15 @@ pub struct PredictionRecord {
 }
 
 impl PredictionRecord {
-    /// The highest score of the prediction: over `scores` when present, else over `labels`.
+    /// Returns the highest score of the prediction: over `scores` when present, else over
+    /// `labels`.
     pub fn max_score(&self) -> Option<f64> {
         let from_scores = self.scores.iter().copied().filter(|s| s.is_finite()).fold(None, max_f32);
         let best = from_scores.or_else(|| self.labels.iter().map(|l| l.score).filter(|s| s.is_finite()).fold(None, max_f32));
         best.map(f64::from)
     }
 
-    /// The label with the highest score, if any label was chosen.
+    /// Returns the label with the highest score, if any label was chosen.
     pub fn top_label(&self) -> Option<&str> {
         self.labels
             .iter()
@@ -262,8 +263,8 @@ impl BatchAccumulator {
 }
 
 /// Share of a work's title and abstract words that are single-word terms of a model
-/// vocabulary. Words are lower-cased runs of letters and digits of at least two characters;
-/// vocabulary terms with a namespace prefix (`venue:`, ...) or a space (n-grams) are ignored.
+/// vocabulary. Words are lower-cased runs of letters and digits of at least two characters.
+/// Vocabulary terms with a namespace prefix (`venue:`, ...) or a space (n-grams) are ignored.
 #[derive(Debug, Clone, Default)]
 pub struct VocabularyCoverage {
     words: rustc_hash::FxHashSet<String>,

@@ -122,8 +122,8 @@ fn open_lines(path: &Path) -> Result<Box<dyn BufRead>, MonitoringError> {
     }
 }
 
-/// Iterator over the entries of a prediction log; each malformed line is an error item
-/// naming the file and line, and reading may continue after it.
+/// Iterator over the entries of a prediction log. Each malformed line is an error item that
+/// names the file and line, and reading may continue after it.
 pub struct PredictionLogReader {
     path: PathBuf,
     lines: std::io::Lines<Box<dyn BufRead>>,

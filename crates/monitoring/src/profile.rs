@@ -20,7 +20,7 @@ pub const PROFILE_FORMAT_VERSION: u32 = 1;
 /// Media type under which profiles are recorded in the artifact store.
 pub const PROFILE_MEDIA_TYPE: &str = "application/vnd.topicops.reference-profile+json+gzip";
 
-/// What the model looked like on its validation works.
+/// Summary of a model's validation works and its predictions on them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferenceProfile {
     pub format_version: u32,
@@ -35,9 +35,9 @@ pub struct ReferenceProfile {
 }
 
 impl ReferenceProfile {
-    /// Builds a profile from the validation works, the model's prediction for each (same
-    /// order; `None` where it has none) and the share of each work's tokens that the model
-    /// vocabulary contains (`None` for a work without tokens).
+    /// Builds a profile from the validation works and the model's prediction for each, in the
+    /// same order (`None` where it has none). `vocabulary_coverage` returns the share of a
+    /// work's tokens that the model vocabulary contains, `None` for a work without tokens.
     ///
     /// Fails when `predictions` does not have one entry per work.
     pub fn build(

@@ -1,9 +1,9 @@
 //! Storing profiles and drift reports in the topicops stores.
 //!
 //! The store has no monitoring table, so a monitoring result is kept as a run of the
-//! `monitor` pipeline: parameters name the model and version, metrics hold the headline
-//! numbers (so `topicops runs` lists and compares them), and the full report is an artifact
-//! produced by that run. A model version finds its profile through its metadata field
+//! `monitor` pipeline. Its parameters name the model and version, and its metrics contain the
+//! headline numbers, so `topicops runs` lists and compares them. The full report is an
+//! artifact produced by that run. A model version finds its profile through its metadata field
 //! `profile.hash`.
 
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub const HTML_ARTIFACT: &str = "drift_report.html";
 /// Artifact name of a reference profile.
 pub const PROFILE_ARTIFACT: &str = "reference_profile.json.gz";
 
-/// Where a monitoring result was stored.
+/// Run and artifacts of a stored monitoring result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedReport {
     pub run_id: String,
@@ -125,7 +125,7 @@ fn write_run_contents(
     Ok((report_ref, html_ref))
 }
 
-/// The numbers logged as run metrics: dataset drift (1 or 0), drifted share and counts, each
+/// Returns the numbers logged as run metrics: dataset drift (1 or 0), drifted share and counts, each
 /// tested column's score as `drift.<column>`, the text AUC and quality when present.
 pub fn headline_metrics(report: &DriftReport) -> Vec<(String, f64)> {
     let mut metrics = vec![

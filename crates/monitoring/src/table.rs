@@ -1,6 +1,6 @@
 //! Drift between two CSV tables of features, for features computed outside topicops. A
 //! column is numeric when every non-empty value in both tables parses as a number, else
-//! categorical; a text column whose reference values are all distinct is an identifier and
+//! categorical. A text column whose reference values are all distinct is an identifier, so it
 //! is reported but not tested. Empty cells are missing values.
 
 use std::path::{Path, PathBuf};

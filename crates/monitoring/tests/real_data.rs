@@ -1,6 +1,6 @@
-//! Drift detection on real records: halves of the Crossref sample split by a hash of the DOI
-//! read alike, old and recent works do not, and titles of two different sources are told
-//! apart by the text-drift classifier.
+//! Drift detection on real records. Halves of the Crossref sample split by a hash of the DOI
+//! show no drift, old and recent works do, and the text-drift classifier separates the titles
+//! of two different sources.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -36,8 +36,8 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// A stand-in model whose output depends on the work only: the first gold label, with a
-/// score that grows with the title length.
+/// Returns the prediction of a stand-in model whose output depends on the work only: the
+/// first gold label, with a score that grows with the title length.
 fn stand_in_prediction(work: &Work) -> Option<PredictionRecord> {
     let code = work.label_codes().first()?.to_string();
     let words = work.title.as_deref().map_or(0, |t| t.split_whitespace().count());
@@ -68,7 +68,7 @@ fn run_drift(reference: &[&Work], current: &[&Work]) -> monitoring::DriftReport 
 fn same_distribution_shows_no_drift() {
     let works = crossref();
     assert!(works.len() > 20_000, "read {} works", works.len());
-    let (reference, current): (Vec<&Work>, Vec<&Work>) = works.iter().partition(|w| fnv1a(&w.id) % 2 == 0);
+    let (reference, current): (Vec<&Work>, Vec<&Work>) = works.iter().partition(|w| fnv1a(&w.id).is_multiple_of(2));
     let report = run_drift(&reference, &current);
 
     assert!(!report.dataset_drift, "drifted: {:?}", report.drifted_feature_names());
@@ -84,7 +84,8 @@ fn old_and_recent_works_drift() {
     let works = crossref();
     let old: Vec<&Work> = works.iter().filter(|w| w.year.is_some_and(|y| y < 2000)).collect();
     let recent: Vec<&Work> = works.iter().filter(|w| w.year.is_some_and(|y| y > 2015)).collect();
-    assert!(old.len() > 1000 && recent.len() > 1000, "old {}, recent {}", old.len(), recent.len());
+    assert!(old.len() > 1000, "{} old works", old.len());
+    assert!(recent.len() > 1000, "{} recent works", recent.len());
     let report = run_drift(&old, &recent);
 
     let drifted = report.drifted_feature_names();
@@ -101,7 +102,8 @@ fn titles_of_different_sources_drift() {
     };
     let reference = titles(read_all("labeled/mag-titles.jsonl"), 1500);
     let current = titles(read_all("openalex/works.jsonl.gz"), 1500);
-    assert!(reference.len() == 1500 && current.len() > 1000, "{} and {} titles", reference.len(), current.len());
+    assert_eq!(reference.len(), 1500);
+    assert!(current.len() > 1000, "{} OpenAlex titles", current.len());
     let drift = text_drift(&reference, &current, &TextDriftConfig::default());
     assert!(drift.auc.unwrap() > 0.7, "AUC {:?}", drift.auc);
     assert!(drift.drifted);

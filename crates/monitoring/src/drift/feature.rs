@@ -318,6 +318,19 @@ mod tests {
     }
 
     #[test]
+    fn psi_replaces_default_test() {
+        // Counted per value (3 distinct): reference shares 1/2, 1/4, 1/4; current 1/4, 1/4,
+        // 1/2. PSI = (1/2 - 1/4) ln 2 + 0 + (1/4 - 1/2) ln(1/2) = 0.5 ln 2.
+        let reference = numeric(&[1.0, 1.0, 2.0, 3.0]);
+        let current = numeric(&[1.0, 2.0, 3.0, 3.0]);
+        let config = DriftConfig { numeric_test: Some(StatTest::Psi), ..DriftConfig::default() };
+        let drift = numeric_drift("x", &reference, &current, &config);
+        assert_eq!(drift.test, Some(StatTest::Psi));
+        assert!((drift.score.unwrap() - 0.5 * 2f64.ln()).abs() < 1e-12);
+        assert!(drift.drifted);
+    }
+
+    #[test]
     fn empty_current_is_not_testable() {
         let reference = numeric(&[1.0, 2.0]);
         let current = NumericSummary::from_values(&[None, None]);

@@ -68,7 +68,7 @@ impl StatTest {
 
 /// Thresholds and choices of drift detection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DriftConfig {
     /// Features with at most this many reference values get the small-sample tests.
     pub small_sample_limit: usize,
@@ -111,7 +111,7 @@ impl Default for DriftConfig {
 }
 
 impl DriftConfig {
-    /// The threshold of `test`.
+    /// Returns the threshold of `test`.
     pub fn threshold(&self, test: StatTest) -> f64 {
         match test {
             StatTest::Ks | StatTest::ChiSquared | StatTest::ZTest => self.p_value_threshold,

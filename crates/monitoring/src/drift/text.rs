@@ -15,7 +15,7 @@ use crate::stats::auc::{random_auc_quantile, roc_auc, SplitMix64};
 
 /// Settings of the text-drift test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TextDriftConfig {
     pub enabled: bool,
     /// Fewest texts per side for a test.

@@ -12,8 +12,8 @@ use crate::drift::{describe_score, format_score, DriftReport};
 
 /// Serialises the report as pretty-printed JSON.
 pub fn render_json(report: &DriftReport) -> String {
-    // Every field is a plain number, string, list or map, so serialisation cannot fail; NaN
-    // scores are not produced by any test.
+    // Every field is a number, string, list or map with string keys, and serde_json writes
+    // non-finite numbers as null, so serialisation does not fail.
     serde_json::to_string_pretty(report).unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"))
 }
 

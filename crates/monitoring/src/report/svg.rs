@@ -13,7 +13,7 @@ const CURRENT_COLOUR: &str = "#f58518";
 const DRIFT_COLOUR: &str = "#d62728";
 const OK_COLOUR: &str = "#59a14f";
 
-/// Longest bucket label drawn; longer ones are cut with an ellipsis.
+/// Maximum characters of a drawn bucket label; longer labels are cut with an ellipsis.
 const MAX_LABEL_CHARS: usize = 22;
 
 /// One bar of the drift-score chart.

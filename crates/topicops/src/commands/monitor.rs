@@ -12,7 +12,7 @@ use monitoring::drift::CurrentBatchBuilder;
 use monitoring::prediction_log::{is_prediction_log, read_prediction_log};
 use monitoring::record::{load_profile, record_report};
 use monitoring::report::{render_html, render_json, render_text};
-use monitoring::{detect_drift, LabelScore, PredictionRecord, QualityBaseline, SummaryConfig, VocabularyCoverage};
+use monitoring::{detect_drift_with, DriftConfig, LabelScore, PredictionRecord, QualityBaseline, SummaryConfig, VocabularyCoverage};
 use store::{ModelVersion, Stores, Trigger};
 
 use super::open_stores;
@@ -50,6 +50,11 @@ pub struct MonitorArgs {
     /// Do not record the result in the store.
     #[arg(long)]
     pub no_record: bool,
+    /// Drift thresholds and tests as a TOML or JSON file of `monitoring::DriftConfig` fields,
+    /// e.g. `p_value_threshold = 0.01` or `numeric_test = "psi"`; unset fields keep their
+    /// defaults.
+    #[arg(long, value_name = "FILE")]
+    pub drift_config: Option<PathBuf>,
 }
 
 pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
@@ -79,7 +84,11 @@ pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
         args.current.display()
     );
 
-    let report = detect_drift(&profile, &builder.finish());
+    let config = match &args.drift_config {
+        Some(path) => read_drift_config(path)?,
+        None => DriftConfig::default(),
+    };
+    let report = detect_drift_with(&profile, &builder.finish(), &config);
     if args.json {
         println!("{}", render_json(&report));
     } else {
@@ -112,10 +121,23 @@ pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Test metrics of the version, when its registry entry has `micro_f1` or `macro_f1`.
+/// Reads a drift configuration: TOML when the file name ends in `.toml`, else JSON.
+fn read_drift_config(path: &std::path::Path) -> anyhow::Result<DriftConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read the drift configuration `{}`", path.display()))?;
+    let config = if path.extension().is_some_and(|extension| extension == "toml") {
+        toml::from_str(&text).with_context(|| format!("invalid drift configuration `{}`", path.display()))?
+    } else {
+        serde_json::from_str(&text).with_context(|| format!("invalid drift configuration `{}`", path.display()))?
+    };
+    Ok(config)
+}
+
+/// Test metrics of the version, when its registry entry has `micro_f1` and `macro_f1`
+/// (plain or prefixed with `test.`).
 fn baseline_from_metrics(version: &ModelVersion) -> Option<QualityBaseline> {
-    let micro_f1 = version.metrics.get("micro_f1").copied();
-    let macro_f1 = version.metrics.get("macro_f1").copied();
+    let metric = |name: &str| version.metrics.get(name).or_else(|| version.metrics.get(&format!("test.{name}"))).copied();
+    let micro_f1 = metric("micro_f1");
+    let macro_f1 = metric("macro_f1");
     (micro_f1.is_some() || macro_f1.is_some()).then_some(QualityBaseline { micro_f1, macro_f1 })
 }
 
