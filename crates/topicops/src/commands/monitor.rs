@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use corpus::source::{read_works, FileStatus, ReadOptions, Record, SourceFormat};
+use corpus::taxonomy::{Level, Taxonomy};
 use corpus::Work;
 use monitoring::drift::CurrentBatchBuilder;
 use monitoring::prediction_log::{is_prediction_log, read_prediction_log};
@@ -70,12 +71,13 @@ pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
     }
 
     let label_set = profile.label_set.clone();
+    let gold_level = GoldLevel::of_label_set(&label_set);
     let mut builder = CurrentBatchBuilder::new(SummaryConfig::current(), &label_set);
     let progress = crate::progress::bar(global.quiet, None, "monitoring", "works");
     if is_prediction_log(&args.current) {
-        observe_prediction_log(&args, &stores, &version, &mut builder, &progress)?;
+        observe_prediction_log(&args, &stores, &version, &gold_level, &mut builder, &progress)?;
     } else {
-        observe_corpus(&args, &stores, &version, &mut builder, &progress)?;
+        observe_corpus(&args, &stores, &version, &gold_level, &mut builder, &progress)?;
     }
     progress.finish_and_clear();
     anyhow::ensure!(
@@ -121,6 +123,42 @@ pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The ASJC level of the model's labels, to which gold labels of the current batch are mapped
+/// (a subject code `2708` becomes the field `2700` for a field-level model) before quality
+/// and label drift are measured. `None` when the label set is not ASJC codes of one level,
+/// in which case gold labels are used as they are.
+struct GoldLevel {
+    taxonomy: Taxonomy,
+    level: Option<Level>,
+}
+
+impl GoldLevel {
+    fn of_label_set(label_set: &[String]) -> Self {
+        let taxonomy = Taxonomy::builtin();
+        let mut levels = label_set.iter().map(|code| taxonomy.level_of(code));
+        let first = levels.next().flatten();
+        let level = first.filter(|first| levels.all(|level| level == Some(*first)));
+        GoldLevel { taxonomy, level }
+    }
+
+    /// Replaces the work's gold labels by their ancestors at the model's level, dropping
+    /// labels coarser than it or unknown to the taxonomy.
+    fn apply(&self, work: &mut Work) {
+        let Some(level) = self.level else {
+            return;
+        };
+        let mut mapped: Vec<corpus::Label> = Vec::with_capacity(work.labels.len());
+        for label in &work.labels {
+            if let Some(code) = self.taxonomy.to_level(&label.code, level) {
+                if !mapped.iter().any(|existing| existing.code == code) {
+                    mapped.push(corpus::Label { code, source: label.source });
+                }
+            }
+        }
+        work.labels = mapped;
+    }
+}
+
 /// Reads a drift configuration: TOML when the file name ends in `.toml`, else JSON.
 fn read_drift_config(path: &std::path::Path) -> anyhow::Result<DriftConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("failed to read the drift configuration `{}`", path.display()))?;
@@ -155,6 +193,7 @@ fn observe_prediction_log(
     args: &MonitorArgs,
     stores: &Stores,
     version: &ModelVersion,
+    gold_level: &GoldLevel,
     builder: &mut CurrentBatchBuilder,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<()> {
@@ -165,7 +204,8 @@ fn observe_prediction_log(
     let mut bad_lines = 0u64;
     for entry in read_prediction_log(&args.current)? {
         match entry {
-            Ok(entry) => {
+            Ok(mut entry) => {
+                gold_level.apply(&mut entry.work);
                 let share = coverage.as_ref().and_then(|c| c.coverage(&entry.work));
                 builder.observe(&entry.work, Some(&entry.prediction), share);
                 progress.inc(1);
@@ -189,6 +229,7 @@ fn observe_corpus(
     args: &MonitorArgs,
     stores: &Stores,
     version: &ModelVersion,
+    gold_level: &GoldLevel,
     builder: &mut CurrentBatchBuilder,
     progress: &indicatif::ProgressBar,
 ) -> anyhow::Result<()> {
@@ -205,7 +246,9 @@ fn observe_corpus(
     for record in stream {
         match record {
             Record::Work(sourced) => {
-                batch.push(sourced.work);
+                let mut work = sourced.work;
+                gold_level.apply(&mut work);
+                batch.push(work);
                 if batch.len() == SCORING_BATCH {
                     score_and_observe(&classifier, &coverage, &mut batch, builder);
                     progress.inc(SCORING_BATCH as u64);
