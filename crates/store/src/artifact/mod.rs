@@ -70,14 +70,16 @@ impl ArtifactStore {
         ArtifactWriter::new(self.objects_dir(), self.temp_dir())
     }
 
-    /// Stores `bytes` and returns their reference. An identical object is not rewritten.
+    /// Stores `bytes` and returns their reference. An intact identical object is not
+    /// rewritten, but a corrupt one is replaced.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<ArtifactRef, StoreError> {
         let hash = blake3::hash(bytes).to_hex().to_string();
-        if self.has_object_of_size(&hash, bytes.len() as u64) {
-            return Ok(ArtifactRef {
-                hash,
-                size_bytes: bytes.len() as u64,
-            });
+        let artifact = ArtifactRef {
+            hash,
+            size_bytes: bytes.len() as u64,
+        };
+        if self.has_intact_object(&artifact) {
+            return Ok(artifact);
         }
 
         let mut writer = self.create()?;
@@ -87,7 +89,7 @@ impl ArtifactStore {
     }
 
     /// Copies the file at `path` into the store and returns its reference. The file is hashed
-    /// first, so a file already stored is read once and not copied again.
+    /// first, so a file already stored intact is not copied again.
     pub fn put_file(&self, path: &Path) -> Result<ArtifactRef, StoreError> {
         let mut file = File::open(path).map_err(|e| StoreError::io("open", path, e))?;
         let mut hasher = blake3::Hasher::new();
@@ -98,8 +100,9 @@ impl ArtifactStore {
         let size_bytes = file
             .stream_position()
             .map_err(|e| StoreError::io("read", path, e))?;
-        if self.has_object_of_size(&hash, size_bytes) {
-            return Ok(ArtifactRef { hash, size_bytes });
+        let artifact = ArtifactRef { hash, size_bytes };
+        if self.has_intact_object(&artifact) {
+            return Ok(artifact);
         }
 
         // The object is named by what is copied now, in case the file changed after hashing.
@@ -217,13 +220,13 @@ impl ArtifactStore {
         Ok(removed)
     }
 
-    fn has_object_of_size(&self, hash: &str, size_bytes: u64) -> bool {
-        let Ok(path) = self.object_path(hash) else {
-            return false;
-        };
-        fs::metadata(path)
-            .map(|m| m.is_file() && m.len() == size_bytes)
-            .unwrap_or(false)
+    /// Returns true when the object exists with this size and its content still hashes to
+    /// its name, so a write of the same bytes can be skipped.
+    fn has_intact_object(&self, artifact: &ArtifactRef) -> bool {
+        match self.object_path(&artifact.hash) {
+            Ok(path) => object_is_intact(&path, artifact),
+            Err(_) => false,
+        }
     }
 
     fn objects_dir(&self) -> PathBuf {
@@ -245,6 +248,20 @@ pub fn validate_hash(hash: &str) -> Result<(), StoreError> {
             hash: hash.to_string(),
         })
     }
+}
+
+/// Returns true when the file at `path` has the artifact's size and hashes to its name.
+/// Same-size corruption (a flipped byte) is caught only by re-hashing, so a size match
+/// alone is not enough to skip a write.
+pub(crate) fn object_is_intact(path: &Path, artifact: &ArtifactRef) -> bool {
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let size_matches = file
+        .metadata()
+        .map(|m| m.is_file() && m.len() == artifact.size_bytes)
+        .unwrap_or(false);
+    size_matches && hash_reader(&mut file).is_ok_and(|actual| actual == artifact.hash)
 }
 
 /// Returns the BLAKE3 hex digest of everything `reader` yields.

@@ -156,6 +156,35 @@ fn corrupted_object_is_detected() {
     assert!(error.to_string().contains(ABC_HASH));
 }
 
+/// Overwrites a stored (read-only) object in place with other bytes.
+fn overwrite_object(path: &Path, bytes: &[u8]) {
+    let mut permissions = fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    fs::set_permissions(path, permissions).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn corrupted_object_is_replaced_on_rewrite() {
+    let (_dir, store) = open_store();
+    let artifact = store.put_bytes(b"abc").unwrap();
+    let path = store.path(&artifact.hash).unwrap();
+
+    // Same size, other content: a size check alone cannot see the damage.
+    overwrite_object(&path, b"abd");
+    let rewritten = store.put_bytes(b"abc").unwrap();
+    assert_eq!(rewritten, artifact);
+    store.verify(ABC_HASH).unwrap();
+
+    overwrite_object(&path, b"abe");
+    let mut writer = store.create().unwrap();
+    writer.write_all(b"abc").unwrap();
+    writer.finish().unwrap();
+    store.verify(ABC_HASH).unwrap();
+    assert_eq!(temp_file_count(&store), 0);
+}
+
 #[test]
 fn missing_object_is_distinguishable() {
     let (_dir, store) = open_store();

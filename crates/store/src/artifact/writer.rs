@@ -56,8 +56,9 @@ impl ArtifactWriter {
     }
 
     /// Flushes and fsyncs the file, moves it to `objects/<hash>` and fsyncs the directory.
-    /// When an object of the same hash and size exists already, it is kept and the new copy
-    /// is discarded. On error the temporary file is removed and no object is created.
+    /// When an intact object of the same hash exists already, it is kept and the new copy is
+    /// discarded, but a corrupt one is replaced. On error the temporary file is removed and no
+    /// object is created.
     pub fn finish(mut self) -> Result<ArtifactRef, StoreError> {
         let Some(buffered) = self.file.take() else {
             return Err(StoreError::io(
@@ -81,10 +82,14 @@ impl ArtifactWriter {
         let fan_out_dir = self.objects_dir.join(&artifact.hash[..2]);
         let object_path = fan_out_dir.join(&artifact.hash[2..]);
 
-        let existing_size = fs::metadata(&object_path).map(|m| m.len()).ok();
-        if existing_size == Some(artifact.size_bytes) {
+        // An object already stored under this hash is kept only when its content still
+        // matches: a corrupt copy of the same size is replaced by the bytes just written.
+        if super::object_is_intact(&object_path, &artifact) {
             self.remove_temp();
             return Ok(artifact);
+        }
+        if object_path.exists() {
+            tracing::warn!(path = %object_path.display(), "replacing a corrupt artifact object with a fresh copy");
         }
 
         if !fan_out_dir.is_dir() {
