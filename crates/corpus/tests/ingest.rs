@@ -10,7 +10,7 @@ use corpus::labels::{IssnTable, LabelSources};
 use corpus::taxonomy::Taxonomy;
 use corpus::{ingest, inspect, read_corpus_artifact, CorpusError, IngestOptions, LabelSource, ProblemKind, ReadOptions, SourceFormat};
 
-/// One labelled Crossref record as JSON text.
+/// Returns one labelled Crossref record as JSON text.
 fn record(doi: &str) -> String {
     format!(r#"{{"DOI": "{doi}", "title": ["Title of {doi}"], "subject": ["Ecology"], "indexed": {{"timestamp": 1}}}}"#)
 }

@@ -2,16 +2,14 @@
 //!
 //! Field shapes vary between 2015 and 2025 records: fields are missing or null, and a bare
 //! string or an object may stand where a list is usual. Only the fields topicops uses are
-//! read, each tolerantly: strings borrow from the record text, dates are parsed lazily, and
-//! every other field (authors, references, licences) is skipped without being built.
+//! read, each tolerantly: strings borrow from the record text, dates are read without
+//! allocating, and every other field (authors, references, licences) is skipped without
+//! being built.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
 
-use super::fields::{
-    dedup_trimmed, millis_from_crossref_date, normalize_doi, push_issn, year_from_crossref_date, StringList,
-};
+use super::dates::{CrossrefDate, IssnTypes};
+use super::fields::{dedup_trimmed, normalize_doi, push_issn, StringList};
 use super::record::{deserialize_prefix, Parsed, RecordError, RecordParser};
 use crate::clean::clean_markup;
 use crate::Work;
@@ -31,25 +29,21 @@ struct CrossrefRecord<'a> {
     #[serde(rename = "ISSN", borrow)]
     issn: StringList<'a>,
     #[serde(rename = "issn-type", borrow)]
-    issn_type: Option<&'a RawValue>,
+    issn_type: IssnTypes<'a>,
     #[serde(borrow)]
     subject: StringList<'a>,
     #[serde(borrow)]
     publisher: StringList<'a>,
     #[serde(rename = "type", borrow)]
     work_type: StringList<'a>,
-    #[serde(borrow)]
-    published: Option<&'a RawValue>,
-    #[serde(borrow)]
-    issued: Option<&'a RawValue>,
-    #[serde(rename = "published-print", borrow)]
-    published_print: Option<&'a RawValue>,
-    #[serde(rename = "published-online", borrow)]
-    published_online: Option<&'a RawValue>,
-    #[serde(borrow)]
-    created: Option<&'a RawValue>,
-    #[serde(borrow)]
-    indexed: Option<&'a RawValue>,
+    published: Option<CrossrefDate>,
+    issued: Option<CrossrefDate>,
+    #[serde(rename = "published-print")]
+    published_print: Option<CrossrefDate>,
+    #[serde(rename = "published-online")]
+    published_online: Option<CrossrefDate>,
+    created: Option<CrossrefDate>,
+    indexed: Option<CrossrefDate>,
 }
 
 /// Parses Crossref work records.
@@ -92,20 +86,13 @@ impl CrossrefParser {
         for issn in &record.issn.values {
             push_issn(&mut issns, issn);
         }
-        if let Some(raw) = record.issn_type {
-            for issn in issn_type_values(raw) {
-                push_issn(&mut issns, &issn);
-            }
+        for issn in &record.issn_type.0 {
+            push_issn(&mut issns, issn);
         }
 
-        let year = [record.published, record.issued, record.published_print, record.published_online, record.created]
-            .into_iter()
-            .flatten()
-            .find_map(|raw| serde_json::from_str::<Value>(raw.get()).ok().as_ref().and_then(year_from_crossref_date));
-        let indexed_ms = record
-            .indexed
-            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-            .and_then(|indexed| millis_from_crossref_date(&indexed));
+        let dates = [&record.published, &record.issued, &record.published_print, &record.published_online, &record.created];
+        let year = dates.into_iter().flatten().find_map(CrossrefDate::year);
+        let indexed_ms = record.indexed.as_ref().and_then(CrossrefDate::millis);
 
         let work = Work {
             id,
@@ -121,29 +108,6 @@ impl CrossrefParser {
         };
         Ok(Parsed { work, subjects: Some(dedup_trimmed(&record.subject.values)), warnings })
     }
-}
-
-/// Reads the `value` of each `issn-type` entry (`[{"value": "...", "type": "print"}]`); a
-/// single object or bare strings are accepted too.
-fn issn_type_values(raw: &RawValue) -> Vec<String> {
-    let Ok(value) = serde_json::from_str::<Value>(raw.get()) else {
-        return Vec::new();
-    };
-    let entries = match value {
-        Value::Array(entries) => entries,
-        other => vec![other],
-    };
-    entries
-        .into_iter()
-        .filter_map(|entry| match entry {
-            Value::String(text) => Some(text),
-            Value::Object(mut object) => match object.remove("value") {
-                Some(Value::String(text)) => Some(text),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -234,17 +234,6 @@ pub fn year_from_value(value: &Value) -> Option<i32> {
     YEAR_RANGE.contains(&year).then_some(year as i32)
 }
 
-/// Reads the year of a Crossref date object: the first element of `date-parts[0]`, else the
-/// year of `date-time`. `date-parts` may be `[[null]]`, hold strings, or be missing.
-pub fn year_from_crossref_date(date: &Value) -> Option<i32> {
-    let from_parts = date
-        .get("date-parts")
-        .and_then(|parts| parts.get(0))
-        .and_then(|first| first.get(0).or(Some(first)))
-        .and_then(year_from_value);
-    from_parts.or_else(|| date.get("date-time").and_then(Value::as_str).and_then(year_from_iso))
-}
-
 /// Reads the year at the start of an ISO 8601 date (`2024-04-01...`).
 pub fn year_from_iso(text: &str) -> Option<i32> {
     let digits = text.trim().get(0..4)?;
@@ -267,21 +256,9 @@ pub fn millis_from_iso(text: &str) -> Option<i64> {
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
 }
 
-/// Reads the `timestamp` (milliseconds) of a Crossref date object, else converts its
-/// `date-time`.
-pub fn millis_from_crossref_date(date: &Value) -> Option<i64> {
-    let timestamp = date.get("timestamp").and_then(|value| match value {
-        Value::Number(number) => number.as_i64().or_else(|| number.as_f64().map(|f| f as i64)),
-        Value::String(text) => text.trim().parse::<i64>().ok(),
-        _ => None,
-    });
-    timestamp.or_else(|| date.get("date-time").and_then(Value::as_str).and_then(millis_from_iso))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn list(text: &str) -> StringList<'_> {
         match serde_json::from_str(text) {
@@ -334,24 +311,10 @@ mod tests {
     }
 
     #[test]
-    fn crossref_date_shapes() {
-        assert_eq!(year_from_crossref_date(&json!({"date-parts": [[2015, 6, 2]]})), Some(2015));
-        assert_eq!(year_from_crossref_date(&json!({"date-parts": [["2015", "6"]]})), Some(2015));
-        assert_eq!(year_from_crossref_date(&json!({"date-parts": [[null]]})), None);
-        assert_eq!(year_from_crossref_date(&json!({"date-parts": []})), None);
-        assert_eq!(
-            year_from_crossref_date(&json!({"date-parts": [[null]], "date-time": "2019-01-02T00:00:00Z"})),
-            Some(2019)
-        );
-        assert_eq!(year_from_crossref_date(&json!({})), None);
-    }
-
-    #[test]
     fn timestamps_from_each_shape() {
         // 2024-04-01T00:00:00Z is 1,711,929,600 s after the epoch (`date -d 2024-04-01Z +%s`).
         let expected = 1_711_929_600_000;
-        assert_eq!(millis_from_crossref_date(&json!({"timestamp": expected})), Some(expected));
-        assert_eq!(millis_from_crossref_date(&json!({"date-time": "2024-04-01T00:00:00Z"})), Some(expected));
+        assert_eq!(millis_from_iso("2024-04-01T00:00:00Z"), Some(expected));
         assert_eq!(millis_from_iso("2024-04-01T00:00:00.000"), Some(expected));
         assert_eq!(millis_from_iso("2024-04-01"), Some(expected));
         assert_eq!(millis_from_iso("April 2024"), None);

@@ -9,6 +9,7 @@
 mod a3k;
 mod arxiv;
 mod crossref;
+pub mod dates;
 pub mod fields;
 mod files;
 mod jsonl;

@@ -372,11 +372,10 @@ impl ScanState {
     fn take_parsed(&mut self, chunk: &[u8], start: usize, end: usize) {
         self.record_start = self.current_position(start);
         let text = &chunk[start..end];
-        let mut last_newline = None;
-        for newline in memchr::memchr_iter(b'\n', text) {
-            self.line += 1;
-            last_newline = Some(newline);
-        }
+        // `count` on memchr's iterator is vectorised; records hold many newlines when
+        // pretty-printed.
+        self.line += memchr::memchr_iter(b'\n', text).count() as u64;
+        let last_newline = memchr::memrchr(b'\n', text);
         if let Some(newline) = last_newline {
             self.line_start = self.chunk_offset + (start + newline) as u64 + 1;
         }
