@@ -43,10 +43,7 @@ fn main() {
 }
 
 fn options(threads: usize) -> IngestOptions {
-    let mut options = IngestOptions::default();
-    options.read = ReadOptions::default().with_threads(threads);
-    options.require_labels = false;
-    options
+    IngestOptions { read: ReadOptions::default().with_threads(threads), require_labels: false, ..IngestOptions::default() }
 }
 
 fn run_ingest(input: &Path, threads: usize) -> u64 {

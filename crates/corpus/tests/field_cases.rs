@@ -282,8 +282,7 @@ fn huge_record_parses_within_limit() {
     let collected = collect(&path);
     assert_eq!(collected.ids(), vec!["10.5555/synth.c11.big", "10.5555/synth.c11.small"]);
 
-    let mut small_limit = ReadOptions::default();
-    small_limit.max_record_bytes = 100_000;
+    let small_limit = ReadOptions { max_record_bytes: 100_000, ..ReadOptions::default() };
     let limited = common::collect_with(&path, &small_limit);
     assert_eq!(limited.ids(), vec!["10.5555/synth.c11.small"]);
     let too_large = limited.problems_of(ProblemKind::RecordTooLarge);

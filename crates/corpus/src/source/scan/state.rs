@@ -1,71 +1,15 @@
-//! Splitting a stream of JSON text into one byte slice per record, with the line each record
-//! starts on. This module only finds record boundaries; parsing the record is the caller's job.
-//!
-//! The layout is decided by parsing the first top-level value, never by looking at the first
-//! bytes. An object with an `items` array (pretty-printed or on one line) makes each element a
-//! record. Any other value that ends on the line it starts makes the file JSON Lines.
-//! Otherwise records are top-level values, or elements of a top-level array, spanning lines.
-//! Memory stays at one record plus the read buffer, whatever the size of the file.
+//! The byte-level state machine of the record scanner: where records start and end, string
+//! and bracket tracking, the key search that detects an `items` wrapper, and what happens at
+//! the end of the text. [`super::RecordScanner`] feeds it chunks of the reader's buffer.
 
-use std::io::{self, BufRead};
+use std::io;
 
 use memchr::memchr3;
 
-/// The record layout of a JSON file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Layout {
-    /// `{"items": [...]}`: each element of the `items` array is a record.
-    Items,
-    /// JSON Lines: one record per line.
-    Lines,
-    /// Records spanning several lines, one after another or inside a top-level array.
-    Values,
-}
-
-/// The start position of a record in the decompressed text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TextPosition {
-    /// 1-based line number.
-    pub line: u64,
-    /// 1-based byte column on that line.
-    pub column: u64,
-    /// Byte offset from the start of the decompressed text.
-    pub offset: u64,
-}
-
-/// The reason a span of text cannot be a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BrokenKind {
-    /// An element of the record list that is a string, number, `true`, `false` or `null`.
-    NotAnObject,
-    /// A JSON Lines record whose brackets or quotes are still open at the end of its line.
-    UnterminatedLine,
-    /// A character that cannot start a JSON value between records.
-    UnexpectedCharacter(u8),
-    /// A record larger than the configured maximum; only its start is kept.
-    TooLarge,
-}
-
-/// One step of the scan. `T` is the value of a record parsed on the fast path (see
-/// [`RecordScanner::next_with`]).
-#[derive(Debug)]
-pub enum Scanned<'a, T = ()> {
-    /// The text of one complete record (brackets balanced), for the caller to parse.
-    Record(&'a [u8], TextPosition),
-    /// A record the fast-path parser parsed in place: its text and the parser's value.
-    Parsed(&'a [u8], TextPosition, T),
-    /// Text that cannot be a record; scanning goes on after it.
-    Broken(&'a [u8], TextPosition, BrokenKind),
-    /// The text ended, or reading failed, inside a record or inside the `items` array. The
-    /// partial record (possibly empty) is returned; nothing follows.
-    Truncated(&'a [u8], TextPosition, Option<io::Error>),
-    /// Reading failed between records; nothing follows.
-    ReadFailed(io::Error),
-}
+use super::{BrokenKind, Layout, Scanned, TextPosition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub(super) enum Phase {
     /// Depth 0, between top-level values.
     TopLevel,
     /// Inside a list of records (`items` or a top-level array), between elements.
@@ -113,10 +57,10 @@ static CLASS: [u8; 256] = {
     table
 };
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(super) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The outcome of processing one chunk.
-enum Stop {
+pub(super) enum Stop {
     /// The chunk was used up; read more.
     NeedMore,
     /// A record starts at `index` of the chunk and the fast path may parse it.
@@ -125,24 +69,14 @@ enum Stop {
     Emit { consumed: usize, broken: Option<BrokenKind> },
 }
 
-/// A resumable splitter of JSON text into records. Call [`RecordScanner::next`] until it
-/// returns `None`.
-pub struct RecordScanner<R> {
-    reader: R,
-    state: ScanState,
-    /// Bytes of the reader's buffer to consume at the next call: the text of a record
-    /// returned by the fast path, which borrowed it in place.
-    pending_consume: usize,
-}
-
 /// The resumable state of a [`RecordScanner`], kept apart from the reader so that a chunk
 /// borrowed from the reader can be processed while the state changes.
-struct ScanState {
+pub(super) struct ScanState {
     max_record_bytes: usize,
     /// Stop at each record start so that the caller's parser can try the record in place.
-    fast_path: bool,
-    layout: Option<Layout>,
-    phase: Phase,
+    pub(super) fast_path: bool,
+    pub(super) layout: Option<Layout>,
+    pub(super) phase: Phase,
     depth: u32,
     /// Depth at which records are elements: 0 at top level, 1 in a top-level array, 2 in items.
     base_depth: u32,
@@ -151,23 +85,22 @@ struct ScanState {
     key_watch: KeyWatch,
     key: Vec<u8>,
     /// The current record's text (or its first `max_record_bytes` bytes).
-    record: Vec<u8>,
-    record_start: TextPosition,
+    pub(super) record: Vec<u8>,
+    pub(super) record_start: TextPosition,
     record_too_large: bool,
     /// 1-based number of the line being scanned.
     line: u64,
     /// Offset of the first byte of the current line.
     line_start: u64,
     /// Offset of the first byte of the current chunk.
-    chunk_offset: u64,
-    at_file_start: bool,
+    pub(super) chunk_offset: u64,
+    pub(super) at_file_start: bool,
 }
 
-impl<R: BufRead> RecordScanner<R> {
-    /// Creates a scanner over decompressed text; a record longer than `max_record_bytes` is
-    /// reported as [`BrokenKind::TooLarge`] and only its start is kept.
-    pub fn new(reader: R, max_record_bytes: usize) -> Self {
-        let state = ScanState {
+impl ScanState {
+    /// Creates the state for the start of a text.
+    pub(super) fn new(max_record_bytes: usize) -> ScanState {
+        ScanState {
             max_record_bytes,
             fast_path: false,
             layout: None,
@@ -185,145 +118,11 @@ impl<R: BufRead> RecordScanner<R> {
             line_start: 0,
             chunk_offset: 0,
             at_file_start: true,
-        };
-        RecordScanner { reader, state, pending_consume: 0 }
-    }
-
-    /// Returns the layout decided from the first top-level value, once one was seen.
-    pub fn layout(&self) -> Option<Layout> {
-        self.state.layout
-    }
-
-    /// Returns the next record, broken span or end-of-text problem; `None` once the text ended.
-    #[allow(clippy::should_implement_trait)] // items borrow the scanner, so it cannot be an Iterator
-    pub fn next(&mut self) -> Option<Scanned<'_>> {
-        self.state.fast_path = false;
-        self.advance(&mut |_: &[u8]| None::<(usize, ())>)
-    }
-
-    /// Returns the next step like [`RecordScanner::next`], but first offers each record to
-    /// `parse_prefix`, which receives the text from the record's first byte to the end of the
-    /// buffered text. When it returns the record's length in bytes and a value, the record is
-    /// returned as [`Scanned::Parsed`] without being scanned or copied. When it returns
-    /// `None` (the record continues past the buffer, or is invalid), the record is scanned
-    /// and returned as [`Scanned::Record`] or [`Scanned::Broken`].
-    ///
-    /// This saves a second pass over each record: a parser such as serde_json finds the end
-    /// of the record while parsing it.
-    pub fn next_with<T>(&mut self, parse_prefix: &mut dyn FnMut(&[u8]) -> Option<(usize, T)>) -> Option<Scanned<'_, T>> {
-        self.state.fast_path = true;
-        self.advance(parse_prefix)
-    }
-
-    fn advance<T>(&mut self, parse_prefix: &mut dyn FnMut(&[u8]) -> Option<(usize, T)>) -> Option<Scanned<'_, T>> {
-        if self.pending_consume > 0 {
-            self.reader.consume(self.pending_consume);
-            self.state.chunk_offset += self.pending_consume as u64;
-            self.pending_consume = 0;
-        }
-        if self.state.phase == Phase::Done {
-            return None;
-        }
-
-        // The loop only decides what to return, so that no borrow of the state or the
-        // reader's buffer escapes from inside it.
-        let outcome = 'read: loop {
-            let state = &mut self.state;
-            let chunk = match self.reader.fill_buf() {
-                Ok(chunk) => chunk,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => break 'read Outcome::Failed(error),
-            };
-            if chunk.is_empty() {
-                break 'read Outcome::Ended;
-            }
-
-            let mut index = 0;
-            if state.at_file_start {
-                state.at_file_start = false;
-                if chunk.starts_with(UTF8_BOM) {
-                    index = UTF8_BOM.len();
-                }
-            }
-            loop {
-                match state.process(chunk, index) {
-                    Stop::NeedMore => {
-                        let length = chunk.len();
-                        self.reader.consume(length);
-                        state.chunk_offset += length as u64;
-                        continue 'read;
-                    }
-                    Stop::Emit { consumed, broken } => {
-                        self.reader.consume(consumed);
-                        state.chunk_offset += consumed as u64;
-                        break 'read Outcome::Scanned(broken);
-                    }
-                    Stop::RecordStart { index: start } => {
-                        if let Some((length, value)) = parse_prefix(&chunk[start..]) {
-                            let end = start + length.min(chunk.len() - start);
-                            state.take_parsed(chunk, start, end);
-                            break 'read Outcome::Parsed { start, end, value };
-                        }
-                        state.begin_slow_record(start);
-                        index = start;
-                    }
-                }
-            }
-        };
-
-        match outcome {
-            Outcome::Failed(error) => Some(self.state.finish(Some(error)).into_any()),
-            Outcome::Ended => self.state.finish_at_end().map(Scanned::into_any),
-            Outcome::Scanned(broken) => {
-                let text = &self.state.record[..];
-                let position = self.state.record_start;
-                Some(match broken {
-                    None => Scanned::Record(text, position),
-                    Some(kind) => Scanned::Broken(text, position, kind),
-                })
-            }
-            Outcome::Parsed { start, end, value } => {
-                // The chunk is still in the reader's buffer, so this returns it without reading.
-                let chunk = match self.reader.fill_buf() {
-                    Ok(chunk) if chunk.len() >= end => chunk,
-                    _ => {
-                        let error = io::Error::other("the read buffer changed under a parsed record");
-                        return Some(self.state.finish(Some(error)).into_any());
-                    }
-                };
-                self.pending_consume = end;
-                Some(Scanned::Parsed(&chunk[start..end], self.state.record_start, value))
-            }
         }
     }
-}
 
-/// What [`RecordScanner::advance`] returns, decided before any borrow is handed out.
-enum Outcome<T> {
-    Failed(io::Error),
-    Ended,
-    /// A scanned record or broken span, in the state's record buffer.
-    Scanned(Option<BrokenKind>),
-    /// A record parsed in place at `start..end` of the reader's buffer.
-    Parsed { start: usize, end: usize, value: T },
-}
-
-impl<'a> Scanned<'a, ()> {
-    /// Converts a step without a parsed value to one of any value type.
-    fn into_any<T>(self) -> Scanned<'a, T> {
-        match self {
-            Scanned::Record(text, position) => Scanned::Record(text, position),
-            Scanned::Parsed(text, position, ()) => Scanned::Record(text, position),
-            Scanned::Broken(text, position, kind) => Scanned::Broken(text, position, kind),
-            Scanned::Truncated(text, position, error) => Scanned::Truncated(text, position, error),
-            Scanned::ReadFailed(error) => Scanned::ReadFailed(error),
-        }
-    }
-}
-
-impl ScanState {
     /// Handles the end of the text: clean between top-level values, truncated elsewhere.
-    fn finish_at_end(&mut self) -> Option<Scanned<'_>> {
+    pub(super) fn finish_at_end(&mut self) -> Option<Scanned<'_>> {
         match self.phase {
             Phase::TopLevel | Phase::Done => {
                 self.phase = Phase::Done;
@@ -340,7 +139,7 @@ impl ScanState {
     }
 
     /// Ends the scan after a read error or an early end of text.
-    fn finish(&mut self, error: Option<io::Error>) -> Scanned<'_> {
+    pub(super) fn finish(&mut self, error: Option<io::Error>) -> Scanned<'_> {
         let phase = self.phase;
         self.phase = Phase::Done;
         match (phase, error) {
@@ -369,7 +168,7 @@ impl ScanState {
 
     /// Accepts a record that the fast path parsed at `chunk[start..end]`: sets its position
     /// and counts the lines inside it.
-    fn take_parsed(&mut self, chunk: &[u8], start: usize, end: usize) {
+    pub(super) fn take_parsed(&mut self, chunk: &[u8], start: usize, end: usize) {
         self.record_start = self.current_position(start);
         let text = &chunk[start..end];
         // `count` on memchr's iterator is vectorised; records hold many newlines when
@@ -385,7 +184,7 @@ impl ScanState {
     }
 
     /// Starts scanning the record at `index` byte by byte, after the fast path declined it.
-    fn begin_slow_record(&mut self, index: usize) {
+    pub(super) fn begin_slow_record(&mut self, index: usize) {
         self.begin_record(index);
         self.phase = Phase::InRecord;
     }
@@ -413,7 +212,7 @@ impl ScanState {
 
     /// Runs the state machine over `chunk[index..]` until the chunk is used up or a record
     /// (or broken span) is complete.
-    fn process(&mut self, chunk: &[u8], mut index: usize) -> Stop {
+    pub(super) fn process(&mut self, chunk: &[u8], mut index: usize) -> Stop {
         loop {
             if index >= chunk.len() {
                 return Stop::NeedMore;
@@ -794,207 +593,3 @@ impl ScanState {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Collects (kind, text, line) for every scan step over `text`, read in chunks of
-    /// `chunk_bytes` so that state crossing chunk boundaries is exercised.
-    fn scan(text: &str, chunk_bytes: usize) -> (Vec<(String, String, u64)>, Option<Layout>) {
-        let reader = io::BufReader::with_capacity(chunk_bytes, text.as_bytes());
-        let mut scanner = RecordScanner::new(reader, 1 << 20);
-        let mut steps = Vec::new();
-        while let Some(step) = scanner.next() {
-            let (kind, bytes, line) = match step {
-                Scanned::Record(bytes, at) | Scanned::Parsed(bytes, at, ()) => ("record".to_string(), bytes, at.line),
-                Scanned::Broken(bytes, at, kind) => (format!("broken {kind:?}"), bytes, at.line),
-                Scanned::Truncated(bytes, at, _) => ("truncated".to_string(), bytes, at.line),
-                Scanned::ReadFailed(_) => ("read failed".to_string(), &[][..], 0),
-            };
-            steps.push((kind, String::from_utf8_lossy(bytes).into_owned(), line));
-        }
-        (steps, scanner.layout())
-    }
-
-    fn records(steps: &[(String, String, u64)]) -> Vec<&str> {
-        steps.iter().filter(|s| s.0 == "record").map(|s| s.1.as_str()).collect()
-    }
-
-    #[test]
-    fn pretty_items_yield_elements_with_lines() {
-        let text = "{\n  \"items\": [\n    {\"a\": 1},\n    {\n      \"b\": \"}\"\n    }\n  ]\n}\n";
-        for chunk in [1, 3, 7, 64] {
-            let (steps, layout) = scan(text, chunk);
-            assert_eq!(layout, Some(Layout::Items), "chunk {chunk}");
-            assert_eq!(records(&steps), vec!["{\"a\": 1}", "{\n      \"b\": \"}\"\n    }"]);
-            assert_eq!(steps[0].2, 3);
-            assert_eq!(steps[1].2, 4);
-        }
-    }
-
-    #[test]
-    fn one_line_items_detected_by_key() {
-        let text = r#"{"status":"ok","items":[{"DOI":"x"},{"DOI":"y"}],"next":{"a":[1]}}"#;
-        let (steps, layout) = scan(text, 5);
-        assert_eq!(layout, Some(Layout::Items));
-        assert_eq!(records(&steps), vec![r#"{"DOI":"x"}"#, r#"{"DOI":"y"}"#]);
-        assert_eq!(steps.len(), 2);
-    }
-
-    #[test]
-    fn json_lines_tolerate_crlf_and_blanks() {
-        let text = "{\"a\":\"x\\\"y\"}\r\n\r\n\n{\"b\":[1,{}]}\r\n{\"c\":2}";
-        let (steps, layout) = scan(text, 4);
-        assert_eq!(layout, Some(Layout::Lines));
-        assert_eq!(records(&steps), vec!["{\"a\":\"x\\\"y\"}", "{\"b\":[1,{}]}", "{\"c\":2}"]);
-        let lines: Vec<u64> = steps.iter().map(|s| s.2).collect();
-        assert_eq!(lines, vec![1, 4, 5]);
-    }
-
-    #[test]
-    fn unterminated_line_breaks_only_itself() {
-        let text = "{\"a\":1}\n{\"b\":[1,2\n{\"c\":\"open\n{\"d\":4}\n";
-        let (steps, _) = scan(text, 64);
-        let kinds: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
-        assert_eq!(kinds, vec!["record", "broken UnterminatedLine", "broken UnterminatedLine", "record"]);
-        assert_eq!(steps[1].1, "{\"b\":[1,2");
-        assert_eq!(steps[3].1, "{\"d\":4}");
-        assert_eq!(steps[3].2, 4);
-    }
-
-    #[test]
-    fn truncated_items_return_partial_record() {
-        let text = "{\n\"items\": [\n{\"a\": 1},\n{\"b\": \"cut";
-        let (steps, _) = scan(text, 8);
-        assert_eq!(steps.len(), 2);
-        assert_eq!(steps[0].0, "record");
-        assert_eq!(steps[1].0, "truncated");
-        assert_eq!(steps[1].1, "{\"b\": \"cut");
-        assert_eq!(steps[1].2, 4);
-    }
-
-    #[test]
-    fn truncated_between_items_is_reported() {
-        let text = "{\"items\": [{\"a\": 1},";
-        let (steps, _) = scan(text, 8);
-        let kinds: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
-        assert_eq!(kinds, vec!["record", "truncated"]);
-        assert_eq!(steps[1].1, "");
-    }
-
-    #[test]
-    fn scalar_items_are_not_objects() {
-        let text = "{\"items\": [null, \"a,b\", {\"a\": 1}, 3]}";
-        let (steps, _) = scan(text, 64);
-        let kinds: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
-        assert_eq!(kinds, vec!["broken NotAnObject", "broken NotAnObject", "record", "broken NotAnObject"]);
-        assert_eq!(steps[1].1, "\"a,b\"");
-    }
-
-    #[test]
-    fn pretty_values_and_top_level_array() {
-        let (steps, layout) = scan("{\n\"a\": 1\n}\n{\n\"b\": 2\n}\n", 3);
-        assert_eq!(layout, Some(Layout::Values));
-        assert_eq!(records(&steps), vec!["{\n\"a\": 1\n}", "{\n\"b\": 2\n}"]);
-        assert_eq!(steps[1].2, 4);
-
-        let (steps, layout) = scan("[\n {\"a\": 1},\n {\"b\": 2}\n]\n", 3);
-        assert_eq!(layout, Some(Layout::Values));
-        assert_eq!(records(&steps), vec!["{\"a\": 1}", "{\"b\": 2}"]);
-    }
-
-    #[test]
-    fn garbage_line_is_skipped() {
-        let (steps, _) = scan("{\"a\":1}\nnot json\n{\"b\":2}\n", 64);
-        let kinds: Vec<&str> = steps.iter().map(|s| s.0.as_str()).collect();
-        assert_eq!(kinds, vec!["record", "broken UnexpectedCharacter(110)", "record"]);
-        assert_eq!(steps[1].1, "not json");
-        assert_eq!(steps[1].2, 2);
-    }
-
-    #[test]
-    fn oversized_record_keeps_start_only() {
-        let reader = io::BufReader::with_capacity(4, "{\"a\":\"0123456789\"}\n{\"b\":1}\n".as_bytes());
-        let mut scanner = RecordScanner::new(reader, 8);
-        match scanner.next() {
-            Some(Scanned::Broken(bytes, _, BrokenKind::TooLarge)) => assert_eq!(bytes, b"{\"a\":\"01"),
-            other => panic!("expected a too-large record, got {other:?}"),
-        }
-        match scanner.next() {
-            Some(Scanned::Record(bytes, at)) => {
-                assert_eq!(bytes, b"{\"b\":1}");
-                assert_eq!(at.line, 2);
-            }
-            other => panic!("expected a record, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn byte_order_mark_is_skipped() {
-        let (steps, _) = scan("\u{feff}{\"a\":1}\n", 64);
-        assert_eq!(records(&steps), vec!["{\"a\":1}"]);
-    }
-
-    #[test]
-    fn column_and_offset_of_second_item() {
-        let text = "{\"items\":[{\"a\":1}, {\"b\":2}]}";
-        let reader = io::BufReader::new(text.as_bytes());
-        let mut scanner = RecordScanner::new(reader, 1 << 20);
-        let _ = scanner.next();
-        match scanner.next() {
-            Some(Scanned::Record(_, at)) => {
-                // `{"b":2}` starts at byte 19 (0-based), column 20.
-                assert_eq!(at.offset, 19);
-                assert_eq!(at.column, 20);
-            }
-            other => panic!("expected a record, got {other:?}"),
-        }
-    }
-
-    /// Runs the fast path with serde_json over `text` in chunks of `chunk_bytes`; returns
-    /// (kind, text, line) per step, kind `parsed` for records parsed in place.
-    fn scan_fast(text: &str, chunk_bytes: usize) -> Vec<(String, String, u64)> {
-        let reader = io::BufReader::with_capacity(chunk_bytes, text.as_bytes());
-        let mut scanner = RecordScanner::new(reader, 1 << 20);
-        let mut parse = |bytes: &[u8]| {
-            let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<serde::de::IgnoredAny>();
-            stream.next()?.ok()?;
-            Some((stream.byte_offset(), ()))
-        };
-        let mut steps = Vec::new();
-        while let Some(step) = scanner.next_with(&mut parse) {
-            let (kind, bytes, line) = match step {
-                Scanned::Parsed(bytes, at, ()) => ("parsed", bytes, at.line),
-                Scanned::Record(bytes, at) => ("record", bytes, at.line),
-                Scanned::Broken(bytes, at, _) => ("broken", bytes, at.line),
-                Scanned::Truncated(bytes, at, _) => ("truncated", bytes, at.line),
-                Scanned::ReadFailed(_) => ("read failed", &[][..], 0),
-            };
-            steps.push((kind.to_string(), String::from_utf8_lossy(bytes).into_owned(), line));
-        }
-        steps
-    }
-
-    #[test]
-    fn fast_path_parses_in_place() {
-        let text = "{\n\"items\": [\n{\"a\": 1},\n{\n\"b\": \"x\"\n},\n{\"c\": [1, 2]}\n]\n}\n";
-        let steps = scan_fast(text, 1024);
-        let summary: Vec<(&str, &str, u64)> = steps.iter().map(|(kind, text, line)| (kind.as_str(), text.as_str(), *line)).collect();
-        assert_eq!(summary, vec![("parsed", "{\"a\": 1}", 3), ("parsed", "{\n\"b\": \"x\"\n}", 4), ("parsed", "{\"c\": [1, 2]}", 7)]);
-    }
-
-    #[test]
-    fn fast_path_falls_back_at_chunk_edges() {
-        // Small chunks cut most records, which are then scanned; the result is the same.
-        let text = "{\"a\": \"one\"}\n{\"b\": \"two\"}\n{\"c\": [1,\n{\"d\": 4}\n";
-        for chunk in [3, 9, 17, 1024] {
-            let steps = scan_fast(text, chunk);
-            let texts: Vec<&str> = steps.iter().map(|step| step.1.as_str()).collect();
-            assert_eq!(texts, vec!["{\"a\": \"one\"}", "{\"b\": \"two\"}", "{\"c\": [1,", "{\"d\": 4}"], "chunk {chunk}");
-            let kinds: Vec<&str> = steps.iter().map(|step| if step.0 == "parsed" { "record" } else { step.0.as_str() }).collect();
-            assert_eq!(kinds, vec!["record", "record", "broken", "record"], "chunk {chunk}");
-            let lines: Vec<u64> = steps.iter().map(|step| step.2).collect();
-            assert_eq!(lines, vec![1, 2, 3, 4], "chunk {chunk}");
-        }
-    }
-}
