@@ -231,4 +231,18 @@ mod tests {
         // 2025-11-06T03:46:38.306 UTC: `date -ud 2025-11-06T03:46:38 +%s` gives 1762400798.
         assert_eq!(parsed.work.indexed_ms, Some(1_762_400_798_306));
     }
+
+    #[test]
+    fn topic_fields_map_to_asjc_codes() {
+        let taxonomy = Taxonomy::builtin();
+        let by_name = json!({"field": {"id": "https://openalex.org/fields/27", "display_name": "Medicine"}});
+        assert_eq!(topic_label(&taxonomy, &by_name).as_deref(), Some("2700"));
+        let by_number = json!({"field": {"id": "https://openalex.org/fields/33", "display_name": "Renamed field"}});
+        assert_eq!(topic_label(&taxonomy, &by_number).as_deref(), Some("3300"));
+        let unknown = json!({"field": {"id": "https://openalex.org/fields/99", "display_name": "Made Up"}});
+        assert_eq!(topic_label(&taxonomy, &unknown).as_deref(), Some("Made Up"));
+        let domain_only = json!({"domain": {"display_name": "Health Sciences"}});
+        assert_eq!(topic_label(&taxonomy, &domain_only).as_deref(), Some("health"));
+        assert_eq!(topic_label(&taxonomy, &json!({})), None);
+    }
 }

@@ -1,5 +1,7 @@
 //! Splitting a stream of JSON text into one byte slice per record, with the line each record
-//! starts on. This module only finds record boundaries; parsing the record is the caller's job.
+//! starts on. Parsing is the caller's job. With [`RecordScanner::next_with`] the caller's
+//! parser tries each record in place first and reports where it ends, so most records are
+//! not scanned byte by byte at all.
 //!
 //! The layout is decided by parsing the first top-level value, never by looking at the first
 //! bytes. An object with an `items` array (pretty-printed or on one line) makes each element a

@@ -1,6 +1,7 @@
-//! The byte-level state machine of the record scanner: where records start and end, string
-//! and bracket tracking, the key search that detects an `items` wrapper, and what happens at
-//! the end of the text. [`super::RecordScanner`] feeds it chunks of the reader's buffer.
+//! The byte-level state machine of the record scanner. It finds where records start and
+//! end, tracks strings and brackets, searches the first object's keys for an `items`
+//! wrapper, and decides what the end of the text means. [`super::RecordScanner`] feeds it
+//! chunks of the reader's buffer.
 
 use std::io;
 
