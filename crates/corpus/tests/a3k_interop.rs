@@ -2,9 +2,10 @@
 //! files must hold the same works (DOIs) and subject names that topicops reads from those
 //! files, and topicops' a3k reader must return them too.
 //!
-//! The test installs alexandria3k into a virtual environment under the target directory
-//! (reused by later runs). Without `python3 -m venv` or pip it is skipped with a printed
-//! reason, except when `CI=true`, where that is a failure.
+//! The test uses the virtual environment whose Python `TOPICOPS_PYTHON` names, or makes one
+//! under the target directory (reused by later runs), and installs alexandria3k there when
+//! missing. Without `python3 -m venv` or pip it is skipped with a printed reason, except when
+//! `CI=true`, where that is a failure.
 
 mod common;
 
@@ -25,20 +26,25 @@ fn running_in_ci() -> bool {
 }
 
 /// Returns the `a3k` executable, installing it on first use; `None` (with a printed reason)
-/// when Python tooling is unavailable outside CI.
+/// when Python tooling is unavailable outside CI. `TOPICOPS_PYTHON` names the Python of a
+/// prepared virtual environment (CI sets it); otherwise one is made under the target
+/// directory.
 fn a3k_executable() -> Option<PathBuf> {
-    let environment = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("a3k-{A3K_VERSION}-venv"));
-    let a3k = environment.join("bin").join("a3k");
+    let (python, steps) = match std::env::var("TOPICOPS_PYTHON") {
+        Ok(python) => (PathBuf::from(python), Vec::new()),
+        Err(_) => {
+            let environment = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("a3k-{A3K_VERSION}-venv"));
+            let create = ("python3".to_string(), vec!["-m".to_string(), "venv".to_string(), environment.display().to_string()]);
+            (environment.join("bin").join("python"), vec![create])
+        }
+    };
+    let a3k = python.with_file_name("a3k");
     if a3k.exists() {
         return Some(a3k);
     }
 
-    let pip = environment.join("bin").join("pip").display().to_string();
-    let steps = [
-        ("python3".to_string(), vec!["-m".to_string(), "venv".to_string(), environment.display().to_string()]),
-        (pip, vec!["install".to_string(), "--quiet".to_string(), format!("alexandria3k=={A3K_VERSION}")]),
-    ];
-    for (program, arguments) in &steps {
+    let install = (python.display().to_string(), vec!["-m".to_string(), "pip".to_string(), "install".to_string(), "--quiet".to_string(), format!("alexandria3k=={A3K_VERSION}")]);
+    for (program, arguments) in steps.iter().chain([&install]) {
         let outcome = Command::new(program).args(arguments).output();
         let failure = match outcome {
             Ok(output) if output.status.success() => continue,
