@@ -12,7 +12,8 @@ pub struct TrainConfig {
     /// Cost of a margin violation (inverse regularisation strength), the same for all labels.
     pub c: f64,
     pub loss: Loss,
-    /// Stopping tolerance on the projected-gradient spread of the dual problem.
+    /// Stopping tolerance of the dual solver: on the spread of the projected gradient for
+    /// the SVM losses, on the largest sub-problem gradient of a pass for `logistic`.
     pub tolerance: f64,
     /// Maximum passes over the training works per label.
     pub max_iter: usize,

@@ -12,6 +12,7 @@ mod classifier;
 mod config;
 mod error;
 mod format;
+mod logistic;
 pub mod solver;
 mod train;
 

@@ -69,6 +69,25 @@ fn hinge_matches_liblinear() {
     );
 }
 
+// Reference: scikit-learn 1.9.1 (LIBLINEAR's dual logistic regression solver):
+//   from sklearn.linear_model import LogisticRegression
+//   m = LogisticRegression(solver="liblinear", dual=True, C=0.7, tol=1e-8, max_iter=100000,
+//                          intercept_scaling=1).fit(X, y)
+//   print(m.coef_, m.intercept_)
+#[test]
+fn logistic_matches_liblinear() {
+    let x = sparse(&ROWS);
+    let config = SolverSettings { tolerance: 1e-8, ..settings(Loss::Logistic, 0.7) };
+    let solution = solve_dual_cd(&x, &row_squared_norms(&x), &POSITIVE, &config, 5);
+    assert!(solution.converged);
+    let expected = [0.6734068235515658, -0.48872861199763323, 0.14614997955405026, 0.015680115138521928];
+    for (column, (actual, expected)) in solution.weights.iter().zip(expected).enumerate() {
+        assert!((actual - expected).abs() < 1e-4, "coef {column}: {actual} vs {expected}");
+    }
+    let intercept = solution.bias_weight;
+    assert!((intercept - -0.1027916600069034).abs() < 1e-4, "intercept: {intercept}");
+}
+
 #[test]
 fn seeds_agree_at_tight_tolerance() {
     let x = sparse(&ROWS);

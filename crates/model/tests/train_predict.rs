@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use corpus::Work;
 use features::FeaturizerConfig;
-use model::{train, Classifier, LabelledWorks, ModelError, TrainConfig};
+use model::{train, Classifier, LabelledWorks, Loss, ModelError, TrainConfig};
 
 const TOPICS: [(&str, [&str; 6]); 3] = [
     ("1100", ["soil", "crop", "wheat", "irrigation", "harvest", "fertiliser"]),
@@ -82,6 +82,26 @@ fn topic_words_predict_their_label() {
         assert_eq!(prediction.labels[0].code, code, "prediction {prediction:?}");
         assert_eq!(prediction.labels.len(), 1, "prediction {prediction:?}");
         assert!(prediction.scores.iter().all(|score| (0.0..=1.0).contains(score)));
+    }
+}
+
+#[test]
+fn logistic_loss_predicts_topics() {
+    let (train_works, train_labels) = corpus(120, 0, false);
+    let (validation_works, validation_labels) = corpus(30, 1000, false);
+    let config = TrainConfig { loss: Loss::Logistic, ..config(1) };
+    let (classifier, summary) = train(
+        LabelledWorks { works: &train_works, labels: &train_labels },
+        LabelledWorks { works: &validation_works, labels: &validation_labels },
+        &FeaturizerConfig::default(),
+        &config,
+        None,
+    )
+    .unwrap();
+    assert!(summary.labels.iter().all(|label| label.converged));
+    for (code, words) in TOPICS {
+        let prediction = classifier.predict(&titled(&format!("{} {}", words[1], words[5])));
+        assert_eq!(prediction.labels[0].code, code, "prediction {prediction:?}");
     }
 }
 
