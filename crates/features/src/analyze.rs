@@ -43,7 +43,7 @@ impl Namespace {
     fn seed(self) -> u64 {
         match self {
             Self::Text => 0x7465_7874,
-            Self::VenueName => 0x7665_6e75_65,
+            Self::VenueName => 0x0076_656e_7565,
             Self::VenueWord => 0x7665_6e77,
             Self::Publisher => 0x7075_626c,
             Self::WorkType => 0x7479_7065,
@@ -303,8 +303,7 @@ mod tests {
 
     #[test]
     fn term_hash_recomputes_analyzer_hash() {
-        let mut config = FeaturizerConfig::default();
-        config.ngram_max = 3;
+        let config = FeaturizerConfig { ngram_max: 3, ..FeaturizerConfig::default() };
         let mut analyzer = Analyzer::default();
         analyzer.analyze(&work("Grazing pressure and plant diversity", Some("Ökologie Heute")), &config);
         assert!(analyzer.terms.len() > 8);

@@ -81,14 +81,9 @@ fn tag_end(bytes: &[u8], start: usize) -> Option<usize> {
         return None;
     }
     let limit = (name_start + MAX_TAG_BYTES).min(bytes.len());
-    for index in name_start..limit {
-        match bytes[index] {
-            b'>' => return Some(index + 1),
-            b'<' => return None,
-            _ => {}
-        }
-    }
-    None
+    let offset = bytes[name_start..limit].iter().position(|&byte| byte == b'>' || byte == b'<')?;
+    let end = name_start + offset;
+    (bytes[end] == b'>').then_some(end + 1)
 }
 
 /// Byte-level word split for ASCII text: runs of `[A-Za-z0-9]`, lower-cased.

@@ -162,7 +162,7 @@ impl Classifier {
             tensor_hasher.update(view.data());
             views.push(view);
         }
-        verify_checksum(path, "tensor", field("tensor_blake3")?, &tensor_hasher.finalize().to_hex().to_string())?;
+        verify_checksum(path, "tensor", field("tensor_blake3")?, tensor_hasher.finalize().to_hex().as_str())?;
 
         let labels: Vec<String> = parse_json(path, "labels", field("labels")?)?;
         let state: FeaturizerState = parse_json(path, "featurizer", field("featurizer")?)?;

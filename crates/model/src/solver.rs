@@ -276,13 +276,13 @@ pub fn solve_dual_cd(
 pub fn primal_objective(x: &CsrMatrix, positive: &[bool], solution: &BinarySolution, settings: &SolverSettings) -> f64 {
     let regulariser: f64 = solution.weights.iter().map(|w| w * w).sum::<f64>() + solution.bias_weight * solution.bias_weight;
     let mut loss_sum = 0.0;
-    for row in 0..x.n_rows() {
+    for (row, &is_positive) in positive.iter().enumerate() {
         let (indices, values) = x.row(row);
         let mut margin = solution.bias_weight * settings.bias;
         for (&index, &value) in indices.iter().zip(values) {
             margin += solution.weights[index as usize] * f64::from(value);
         }
-        let y = if positive[row] { 1.0 } else { -1.0 };
+        let y = if is_positive { 1.0 } else { -1.0 };
         let violation = (1.0 - y * margin).max(0.0);
         loss_sum += match settings.loss {
             Loss::SquaredHinge => violation * violation,
