@@ -239,6 +239,43 @@ fn foreign_safetensors_file_is_rejected() {
     assert!(error.to_string().contains("other.safetensors"), "{error}");
 }
 
+fn write_with_metadata(path: &std::path::Path, metadata: &[(&str, &str)]) {
+    let data = [0u8; 8];
+    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![2], &data).unwrap();
+    let metadata = metadata.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+    safetensors::tensor::serialize_to_file([("x", view)], &Some(metadata), path).unwrap();
+}
+
+#[test]
+fn newer_format_version_is_rejected() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("future.safetensors");
+    write_with_metadata(&path, &[("format", "topicops-model"), ("format_version", "2")]);
+    let error = Classifier::load(&path).unwrap_err().to_string();
+    assert!(error.contains("format version 2"), "{error}");
+    assert!(error.contains("future.safetensors"), "{error}");
+}
+
+#[test]
+fn other_format_name_is_rejected() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("other.safetensors");
+    write_with_metadata(&path, &[("format", "pt"), ("format_version", "1")]);
+    let error = Classifier::load(&path).unwrap_err().to_string();
+    assert!(error.contains("format is `pt`"), "{error}");
+}
+
+#[test]
+fn truncated_file_is_not_safetensors() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("model.safetensors");
+    trained(1).save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let error = Classifier::load(&path).unwrap_err();
+    assert!(matches!(error, ModelError::Safetensors { .. }), "{error}");
+}
+
 #[test]
 fn missing_file_names_path() {
     let error = Classifier::load(std::path::Path::new("/nonexistent/model.safetensors")).unwrap_err();
