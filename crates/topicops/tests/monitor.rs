@@ -1,0 +1,51 @@
+//! End-to-end test of `topicops monitor` against the reference profile stored by `run`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn shared(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared").join(relative)
+}
+
+fn topicops(directory: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_topicops")).current_dir(directory).arg("-q").args(args).output().unwrap()
+}
+
+#[test]
+fn monitor_flags_foreign_batch() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = shared("data/crossref");
+    let labels = shared("data/asjc/issn_subject_codes.csv");
+    let run = topicops(directory.path(), &["run", "--data", data.to_str().unwrap(), "--labels", labels.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+
+    // One file of the training corpus: its text is the training text, though its mix of
+    // years and work types differs from the whole, so only the text test is pinned.
+    let same = shared("data/crossref/part-0001.jsonl.gz");
+    let output = topicops(directory.path(), &["monitor", "--json", "--fail-on-drift", "--current", same.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["text"]["drifted"], false);
+    let expected_code = if report["dataset_drift"] == true { 1 } else { 0 };
+    assert_eq!(output.status.code(), Some(expected_code));
+    assert_eq!(report["quality_drop"]["alert"], false);
+
+    // OpenAlex works: other venues, years and text.
+    let foreign = shared("data/openalex/works.jsonl.gz");
+    let html = directory.path().join("drift.html");
+    let output = topicops(
+        directory.path(),
+        &["monitor", "--json", "--fail-on-drift", "--html", html.to_str().unwrap(), "--current", foreign.to_str().unwrap()],
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["dataset_drift"], true);
+    assert_eq!(report["text"]["drifted"], true);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("<svg"));
+
+    let runs = topicops(directory.path(), &["runs", "list", "--json"]);
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let monitor_runs = runs.as_array().unwrap().iter().filter(|r| r["pipeline"] == "monitor").count();
+    assert_eq!(monitor_runs, 2);
+}
