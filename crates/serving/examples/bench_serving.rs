@@ -1,6 +1,6 @@
-//! Benchmark helper for serving: trains a classifier on a Crossref sample (labels: the ASJC
-//! general fields of the works' Crossref subjects, venue features on), measures batch
-//! scoring throughput, and optionally registers the model as `champion` in a store so
+//! Benchmark helper for serving. It trains a classifier on a Crossref sample, labelled with
+//! the ASJC general fields of the works' Crossref subjects, and measures batch scoring
+//! throughput. It can also register the model as `champion` in a store, so that
 //! `topicops serve` can be load-tested against it.
 //!
 //! ```text
@@ -46,7 +46,7 @@ fn parse_options() -> Result<Options> {
     Ok(Options { data: data.context("usage: bench_serving CROSSREF_DIR [--store DIR] [--requests-out FILE]")?, store, requests_out })
 }
 
-fn read_all(path: &PathBuf) -> Result<Vec<Work>> {
+fn read_all(path: &std::path::Path) -> Result<Vec<Work>> {
     let stream = read_works(path, &ReadOptions::default())?;
     Ok(stream
         .filter_map(|record| match record {
@@ -170,7 +170,7 @@ fn main() -> Result<()> {
 
 /// Writes one single-work `/v1/predict` body per line, from works with a title, for the
 /// load generator.
-fn write_request_bodies(path: &PathBuf, works: &[Work]) -> Result<()> {
+fn write_request_bodies(path: &std::path::Path, works: &[Work]) -> Result<()> {
     use std::io::Write;
     let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
     for work in works.iter().filter(|work| work.title.is_some()).take(2000) {

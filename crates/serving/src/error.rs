@@ -11,10 +11,10 @@ use thiserror::Error;
 pub enum ServingError {
     /// The registry could not resolve the model reference or read the registry.
     #[error("failed to resolve model `{model}` at `{reference}`: {source}")]
-    Resolve { model: String, reference: String, source: store::StoreError },
+    Resolve { model: String, reference: String, source: Box<store::StoreError> },
     /// The model file of a version is missing or does not match its hash.
     #[error("model `{model}` version {version}: {source}")]
-    Artifact { model: String, version: u32, source: store::StoreError },
+    Artifact { model: String, version: u32, source: Box<store::StoreError> },
     /// The model file exists but the loader could not read it.
     #[error("failed to load model `{model}` version {version} from `{path}`: {message}")]
     Load { model: String, version: u32, path: PathBuf, message: String },

@@ -38,7 +38,7 @@ impl ModelSlot {
     }
 }
 
-/// What one registry check did.
+/// The outcome of one registry check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ReloadOutcome {
@@ -111,8 +111,8 @@ impl Reloader {
 
         let outcome = self.load_if_moved(served);
         // The token is recorded after failures too, so a version that cannot be loaded is
-        // logged once instead of at every poll; the next alias move or a forced check
-        // tries again.
+        // logged once instead of at every poll. The next alias move or a forced check tries
+        // again.
         *lock(&self.last_token) = Some(token);
         outcome
     }

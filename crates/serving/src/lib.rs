@@ -3,8 +3,8 @@
 //! into files or an alexandria3k database.
 //!
 //! The crate programs against the [`Scorer`] trait, which the `model` crate's classifier
-//! implements ([`classifier_loader`] reads its model file); tests plug in small scorers of
-//! their own through a [`ModelLoader`]. Training, the registry itself and corpus reading
+//! implements, and [`classifier_loader`] reads the classifier's model file. Tests plug in
+//! small scorers of their own through a [`ModelLoader`]. Training, the registry itself and corpus reading
 //! belong to other crates.
 
 pub mod batch;

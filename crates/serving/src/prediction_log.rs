@@ -2,9 +2,10 @@
 //! labels, as JSON Lines, written by a background thread so requests never wait on the disk.
 //!
 //! The file is bounded: when a line would push it past `max_bytes`, it is renamed to
-//! `<path>.1` (replacing the previous one) and a new file is started, so the log never takes
-//! more than about twice `max_bytes`. When the writer falls behind, lines are dropped and
-//! counted rather than queued without bound.
+//! `<path>.1` (replacing the previous one) and a new file is started. The two files
+//! therefore stay under twice `max_bytes`, unless one line alone is longer than `max_bytes`
+//! (it is still written whole). When the writer falls behind, lines are dropped and counted
+//! rather than queued without bound.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};

@@ -81,7 +81,8 @@ impl ModelSource {
     /// the async runtime.
     pub fn load_version(&self, version: &ModelVersion) -> Result<LoadedModel, ServingError> {
         let hash = &version.artifact.hash;
-        let artifact_error = |source| ServingError::Artifact { model: self.model.clone(), version: version.version, source };
+        let artifact_error =
+            |source| ServingError::Artifact { model: self.model.clone(), version: version.version, source: Box::new(source) };
         self.stores.open_verified(hash).map_err(artifact_error)?;
         let path = self.stores.artifacts.path(hash).map_err(artifact_error)?;
 
@@ -109,6 +110,6 @@ impl ModelSource {
     }
 
     fn resolve_error(&self, source: store::StoreError) -> ServingError {
-        ServingError::Resolve { model: self.model.clone(), reference: self.reference.clone(), source }
+        ServingError::Resolve { model: self.model.clone(), reference: self.reference.clone(), source: Box::new(source) }
     }
 }

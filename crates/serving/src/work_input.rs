@@ -69,8 +69,8 @@ struct CrossrefItem<'a> {
 /// Converts one Crossref `/works` item into a work. Fields of unexpected shapes are ignored,
 /// as the corpus reader ignores them; an item that is not a JSON object is an error.
 ///
-/// TODO: switch to a public single-item parser of the corpus crate once it exposes one; its
-/// Crossref parser is private, so this repeats the field rules prediction needs.
+/// TODO: switch to a public single-item parser of the corpus crate once it exposes one. Its
+/// Crossref parser is private, so this function repeats the field rules prediction needs.
 pub fn work_from_crossref_item(item: &Value) -> Result<Work, String> {
     if !item.is_object() {
         return Err(format!("expected a Crossref work object, got {}", json_type(item)));

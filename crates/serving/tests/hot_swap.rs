@@ -1,6 +1,6 @@
-//! Hot swap over real HTTP: promotions and rollbacks reach a running server while a client
-//! fires requests continuously, with no failed request; versions that cannot be loaded
-//! leave the previous one serving.
+//! Hot swap over real HTTP. Promotions and rollbacks reach a running server while a client
+//! fires requests continuously, and no request fails. Versions that cannot be loaded leave
+//! the previous one serving.
 
 mod common;
 

@@ -253,8 +253,8 @@ fn empty_and_unknown_documents_are_flagged() {
     for (prediction, work) in predictions.iter().zip(&works) {
         assert_eq!(prediction["id"], work["id"]);
     }
-    // Empty, blank, digits only, empty markup and one-letter words leave no word; the
-    // invented words are no keyword; the last title has three keywords of 1100.
+    // Empty, blank, digits only, empty markup and one-letter words leave no word. The
+    // invented words are no keyword, and the last title has three keywords of 1100.
     let reasons: Vec<&Value> = predictions.iter().map(|prediction| &prediction["empty_reason"]).collect();
     let expected = [
         json!("no usable text"),
@@ -367,7 +367,8 @@ fn openapi_matches_the_routes() {
             _ => http.post(server.url(path)),
         };
         let status = request.send().unwrap().status().as_u16();
-        assert!(status != 404 && status != 405, "{method} {path} answered {status}");
+        assert_ne!(status, 404, "{method} {path}");
+        assert_ne!(status, 405, "{method} {path}");
         assert!(document["paths"][path][method].is_object(), "{method} {path} is not documented");
     }
 }

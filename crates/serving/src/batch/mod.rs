@@ -22,13 +22,13 @@ pub use files::{CsvSink, JsonLinesSink, OutputFormat};
 /// Default number of works scored at a time.
 pub const DEFAULT_BATCH_SIZE: usize = 4096;
 
-/// Where predictions go.
+/// A destination of predictions.
 pub trait PredictionSink {
     /// Writes one batch: `selected[i]` are the labels chosen for `works[i]`.
     fn write_batch(&mut self, works: &[Work], predictions: &[Prediction], selected: &[Vec<LabelScore>]) -> Result<(), ServingError>;
 
-    /// Completes the output (flush, commit) and returns the number of label rows it holds
-    /// from this run.
+    /// Completes the output (flush, commit) and returns the number of label rows this run
+    /// wrote.
     fn finish(&mut self) -> Result<u64, ServingError>;
 }
 
@@ -47,7 +47,7 @@ impl Default for BatchOptions {
     }
 }
 
-/// What a batch run did.
+/// Counts of a batch run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BatchSummary {
     /// Works the reader yielded.

@@ -17,7 +17,7 @@ use super::AppState;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Longest client-supplied request id kept; longer ones are replaced by a generated id.
+/// Maximum length of a client-supplied request id; longer ones are replaced by a generated id.
 const MAX_REQUEST_ID_BYTES: usize = 128;
 
 /// The id of the current request, for handlers that log.

@@ -57,7 +57,7 @@ pub struct ServeConfig {
 }
 
 impl std::fmt::Debug for ServeConfig {
-    /// Formats the settings with the token redacted, so logging them never leaks it.
+    /// Formats the settings with the token replaced by `<redacted>`.
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("ServeConfig")
@@ -177,7 +177,7 @@ impl Server {
         Ok(Server { listener, state })
     }
 
-    /// The bound address (with the real port when the configured one was 0).
+    /// Returns the bound address, with the real port when the configured one was 0.
     pub fn local_addr(&self) -> Result<SocketAddr, ServingError> {
         let addr = self.state.config.addr;
         self.listener.local_addr().map_err(|source| ServingError::Bind { addr, source })

@@ -1,5 +1,5 @@
 //! Operational endpoints: liveness, readiness, version, the loaded model, Prometheus
-//! metrics, the OpenAPI document, a forced registry check, and the 404/405 answers.
+//! metrics, the OpenAPI document, a forced registry check, and the 404 and 405 responses.
 
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};

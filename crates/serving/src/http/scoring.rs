@@ -1,6 +1,6 @@
 //! The prediction endpoints: `POST /invocations` (MLflow scoring protocol) and
 //! `POST /v1/predict` (native API). Both read the body within the limits, parse it into
-//! works, score them with the model current when the request started, and shape the answer.
+//! works, score them with the model current when the request started, and build the response.
 
 use std::sync::Arc;
 

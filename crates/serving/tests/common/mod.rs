@@ -27,9 +27,10 @@ pub struct KeywordModel {
 }
 
 /// Scores label `l` as `m / (m + 1)`, where `m` counts the words of title and abstract that
-/// are keywords of `l`; predicts the labels scoring at least 0.5 (one match or more). Words
-/// are lower-cased runs of ASCII letters; one-letter words are dropped. A work without words
-/// is flagged "no usable text", one whose words are no label's keywords "out of vocabulary".
+/// are keywords of `l`, and predicts the labels scoring at least 0.5 (one match or more).
+/// Words are lower-cased runs of ASCII letters of two or more letters. A work without words
+/// is flagged "no usable text", and one whose words are no label's keywords "out of
+/// vocabulary".
 pub struct KeywordScorer {
     model: KeywordModel,
 }

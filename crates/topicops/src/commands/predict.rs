@@ -38,7 +38,7 @@ pub struct PredictArgs {
     /// Write the predictions to this file: JSON Lines (`.jsonl`) or CSV (`.csv`).
     #[arg(long)]
     pub output: Option<PathBuf>,
-    /// Output file format (jsonl or csv), when the extension does not say.
+    /// Output file format (jsonl or csv), for a file whose extension is neither.
     #[arg(long, requires = "output")]
     pub output_format: Option<String>,
     /// Score only works that carry no label yet.

@@ -38,8 +38,8 @@ pub struct ServeArgs {
     /// How often the registry is checked for alias moves, in milliseconds (0: never).
     #[arg(long, default_value_t = serving::http::DEFAULT_POLL_INTERVAL_MS)]
     pub poll_interval_ms: u64,
-    /// Start even when the model reference does not resolve yet; /ready answers 503 until a
-    /// version is promoted.
+    /// Start even when the model reference does not resolve yet. /ready returns 503 until a
+    /// version is promoted and loaded.
     #[arg(long)]
     pub allow_missing_model: bool,
     /// Append a sample of predictions (input work and labels) to this JSON Lines file.
@@ -79,7 +79,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
                 "serving `{}` version {} ({}) on http://{addr}; Ctrl-C stops",
                 model.name, model.version, model.reference
             ),
-            None => eprintln!("listening on http://{addr} without a model yet; /ready answers 503 until one loads"),
+            None => eprintln!("listening on http://{addr} without a model yet; /ready returns 503 until one loads"),
         }
     })
     .with_context(|| format!("failed to serve model `{}` at `{}`", args.name, args.model))
