@@ -59,7 +59,7 @@ impl PredictionLog {
         std::thread::Builder::new()
             .name("prediction-log".to_string())
             .spawn(move || writer.run(receiver))
-            .map_err(|source| ServingError::Io { action: "start the writer thread of", path: config.path.clone(), source })?;
+            .map_err(|source| ServingError::Io { action: "start the writer thread of", path: config.path.clone(), error: source })?;
         Ok(PredictionLog { sender, sample_rate: config.sample_rate, dropped: Arc::new(AtomicU64::new(0)) })
     }
 
@@ -97,7 +97,7 @@ fn open_append(path: &Path) -> Result<File, ServingError> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|source| ServingError::Io { action: "open the prediction log", path: path.to_path_buf(), source })
+        .map_err(|source| ServingError::Io { action: "open the prediction log", path: path.to_path_buf(), error: source })
 }
 
 struct RotatingWriter {

@@ -82,7 +82,7 @@ impl ModelSource {
     pub fn load_version(&self, version: &ModelVersion) -> Result<LoadedModel, ServingError> {
         let hash = &version.artifact.hash;
         let artifact_error =
-            |source| ServingError::Artifact { model: self.model.clone(), version: version.version, source: Box::new(source) };
+            |source| ServingError::Artifact { model: self.model.clone(), version: version.version, error: Box::new(source) };
         self.stores.open_verified(hash).map_err(artifact_error)?;
         let path = self.stores.artifacts.path(hash).map_err(artifact_error)?;
 
@@ -110,6 +110,6 @@ impl ModelSource {
     }
 
     fn resolve_error(&self, source: store::StoreError) -> ServingError {
-        ServingError::Resolve { model: self.model.clone(), reference: self.reference.clone(), source: Box::new(source) }
+        ServingError::Resolve { model: self.model.clone(), reference: self.reference.clone(), error: Box::new(source) }
     }
 }

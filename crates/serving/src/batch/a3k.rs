@@ -67,7 +67,7 @@ impl A3kSink {
             return Err(ServingError::A3k {
                 path: path.to_path_buf(),
                 action: "find the `works` table (is this an alexandria3k database populated from Crossref?)",
-                source: rusqlite::Error::QueryReturnedNoRows,
+                error: rusqlite::Error::QueryReturnedNoRows,
             });
         }
         connection.execute_batch(CREATE_TEMP_TABLES).map_err(sql_error("create the temporary tables"))?;
@@ -79,7 +79,7 @@ impl A3kSink {
 
 /// Returns a function wrapping an SQLite error with the database path and the action.
 fn a3k_error<'p>(path: &'p Path, action: &'static str) -> impl FnOnce(rusqlite::Error) -> ServingError + 'p {
-    move |source| ServingError::A3k { path: path.to_path_buf(), action, source }
+    move |source| ServingError::A3k { path: path.to_path_buf(), action, error: source }
 }
 
 impl PredictionSink for A3kSink {

@@ -49,7 +49,7 @@ impl FromStr for OutputFormat {
 fn create(path: &Path) -> Result<BufWriter<File>, ServingError> {
     File::create(path)
         .map(BufWriter::new)
-        .map_err(|source| ServingError::Io { action: "create the output file", path: path.to_path_buf(), source })
+        .map_err(|source| ServingError::Io { action: "create the output file", path: path.to_path_buf(), error: source })
 }
 
 /// Writes `{"id", "labels": [{"code", "name", "score"}], "empty_reason", "model",

@@ -173,14 +173,14 @@ impl Server {
     /// set, or when an option is invalid.
     pub async fn bind(state: AppState) -> Result<Server, ServingError> {
         let addr = state.config.addr;
-        let listener = TcpListener::bind(addr).await.map_err(|source| ServingError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr).await.map_err(|source| ServingError::Bind { addr, error: source })?;
         Ok(Server { listener, state })
     }
 
     /// Returns the bound address, with the real port when the configured one was 0.
     pub fn local_addr(&self) -> Result<SocketAddr, ServingError> {
         let addr = self.state.config.addr;
-        self.listener.local_addr().map_err(|source| ServingError::Bind { addr, source })
+        self.listener.local_addr().map_err(|source| ServingError::Bind { addr, error: source })
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets requests in flight
@@ -214,7 +214,7 @@ impl Server {
             let _ = poller.await;
         }
         tracing::info!(%addr, "server stopped");
-        served.map_err(|source| ServingError::Bind { addr, source })
+        served.map_err(|error| ServingError::Serve { addr, error })
     }
 }
 
@@ -232,7 +232,7 @@ pub fn serve_until_signal(
         .enable_all()
         .thread_name("topicops-serve")
         .build()
-        .map_err(|source| ServingError::Io { action: "start the async runtime for", path: "serve".into(), source })?;
+        .map_err(|error| ServingError::Runtime { error })?;
     runtime.block_on(async move {
         let loading = source.clone();
         let initial = match tokio::task::spawn_blocking(move || loading.load()).await {
