@@ -88,14 +88,43 @@ pub fn train(
     check_lengths("training", train)?;
     check_lengths("validation", validation)?;
 
+    in_pool(config, || train_in_pool(train, validation, FeaturizerSource::Fit(featurizer_config), config, progress))
+}
+
+/// Trains as [`train`] does, with a featurizer already fitted on the training works, so a
+/// pipeline can keep the featurizer as the output of a step of its own.
+pub fn train_with_featurizer(
+    featurizer: Featurizer,
+    train: LabelledWorks,
+    validation: LabelledWorks,
+    config: &TrainConfig,
+    progress: Option<&ProgressBar>,
+) -> Result<(Classifier, TrainSummary), ModelError> {
+    config.validate()?;
+    check_lengths("training", train)?;
+    check_lengths("validation", validation)?;
+    in_pool(config, || train_in_pool(train, validation, FeaturizerSource::Fitted(featurizer), config, progress))
+}
+
+/// Where `train_in_pool` gets its featurizer.
+enum FeaturizerSource<'a> {
+    Fit(&'a FeaturizerConfig),
+    Fitted(Featurizer),
+}
+
+/// Runs `job` in rayon's global pool, or in a pool of `config.threads` threads.
+fn in_pool<T: Send>(
+    config: &TrainConfig,
+    job: impl FnOnce() -> Result<T, ModelError> + Send,
+) -> Result<T, ModelError> {
     if config.threads == 0 {
-        return train_in_pool(train, validation, featurizer_config, config, progress);
+        return job();
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
         .map_err(|error| ModelError::ThreadPool { threads: config.threads, message: error.to_string() })?;
-    pool.install(|| train_in_pool(train, validation, featurizer_config, config, progress))
+    pool.install(job)
 }
 
 fn check_lengths(split: &'static str, data: LabelledWorks) -> Result<(), ModelError> {
@@ -127,7 +156,7 @@ fn labelled_part(data: LabelledWorks<'_>) -> Split<'_> {
 fn train_in_pool(
     train: LabelledWorks,
     validation: LabelledWorks,
-    featurizer_config: &FeaturizerConfig,
+    featurizer: FeaturizerSource,
     config: &TrainConfig,
     progress: Option<&ProgressBar>,
 ) -> Result<(Classifier, TrainSummary), ModelError> {
@@ -140,7 +169,10 @@ fn train_in_pool(
     tracing::info!(labels = label_codes.len(), dropped = dropped_labels.len(), "selected labels");
 
     let started = Instant::now();
-    let featurizer = Featurizer::fit(&train_split.works, featurizer_config)?;
+    let featurizer = match featurizer {
+        FeaturizerSource::Fit(featurizer_config) => Featurizer::fit(&train_split.works, featurizer_config)?,
+        FeaturizerSource::Fitted(featurizer) => featurizer,
+    };
     let train_matrix = featurizer.transform_batch(&train_split.works);
     drop(train_split.works);
     let validation_matrix = featurizer.transform_batch(&validation_split.works);

@@ -281,3 +281,23 @@ fn missing_file_names_path() {
     let error = Classifier::load(std::path::Path::new("/nonexistent/model.safetensors")).unwrap_err();
     assert!(error.to_string().contains("/nonexistent/model.safetensors"), "{error}");
 }
+
+#[test]
+fn prefitted_featurizer_trains_same_model() {
+    let (train_works, train_labels) = corpus(120, 0, true);
+    let (validation_works, validation_labels) = corpus(30, 1000, false);
+    // The featurizer sees the same works `train` fits it on: every work here is labelled.
+    let featurizer = features::Featurizer::fit(&train_works, &FeaturizerConfig::default()).unwrap();
+    let (prefitted, _) = model::train_with_featurizer(
+        featurizer,
+        LabelledWorks { works: &train_works, labels: &train_labels },
+        LabelledWorks { works: &validation_works, labels: &validation_labels },
+        &config(2),
+        None,
+    )
+    .unwrap();
+    let fitted = trained(2);
+    assert_eq!(prefitted.labels(), fitted.labels());
+    assert_eq!(prefitted.weights(), fitted.weights());
+    assert_eq!(prefitted.thresholds(), fitted.thresholds());
+}

@@ -13,7 +13,7 @@ use crate::error::PipelineError;
 use crate::split::Split;
 
 const FEATURIZE: StepSpec = StepSpec { name: "featurize", version: 1 };
-const TRAIN: StepSpec = StepSpec { name: "train", version: 1 };
+const TRAIN: StepSpec = StepSpec { name: "train", version: 2 };
 
 /// A fitted featurizer as stored between `featurize` and `train`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,10 +64,10 @@ pub fn train(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipe
         let (validation_works, validation_labels) = select(&works, &splits.rows(Split::Validation));
 
         let bar = context.progress_bar("train", None, "labels");
-        let (classifier, summary) = model::train(
+        let (classifier, summary) = model::train_with_featurizer(
+            featurizer,
             model::LabelledWorks { works: &train_works, labels: &train_labels },
             model::LabelledWorks { works: &validation_works, labels: &validation_labels },
-            featurizer.config(),
             &context.config.train,
             Some(&bar),
         )
