@@ -21,7 +21,8 @@ use std::str::FromStr;
 use store::ArtifactRef;
 
 pub use assess::StoredDecision;
-pub use context::Context;
+pub use context::{read_works, Context};
+pub use prepare::SplitAssignment;
 pub use ingest::{ingest_cache_key, label_sources, taxonomy};
 pub use register::Registration;
 

@@ -33,6 +33,15 @@ pub enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Export a run's labelled works with their split as JSON Lines, for peer models:
+    /// `test.jsonl` (train, validation, test) and `heldout_venues.jsonl` (train, validation,
+    /// and the held-out venues as `test`).
+    ExportSplits {
+        run_id: String,
+        /// Directory to write the two files to.
+        #[arg(long, short = 'o')]
+        output: std::path::PathBuf,
+    },
     /// Compare runs side by side: differing parameters and final metrics.
     Compare {
         #[arg(required = true, num_args = 2..)]
@@ -125,6 +134,7 @@ pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
                 println!("\nregistered {} version {} ({})", version.model, version.version, version.aliases.join(", "));
             }
         }
+        RunsCommand::ExportSplits { run_id, output } => export_splits(&stores, &run_id, &output)?,
         RunsCommand::Compare { run_ids, json } => {
             let ids: Vec<&str> = run_ids.iter().map(String::as_str).collect();
             let comparison = metadata.compare_runs(&ids).context("failed to compare runs")?;
@@ -151,6 +161,58 @@ pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
             }
             print_table(&header, &rows);
         }
+    }
+    Ok(())
+}
+
+/// Returns the artifact a run's step recorded under `name`.
+fn run_output(details: &store::RunDetails, step: &str, name: &str) -> anyhow::Result<store::ArtifactRef> {
+    details
+        .steps
+        .iter()
+        .filter(|execution| execution.step == step && execution.status == store::StepStatus::Succeeded)
+        .flat_map(|execution| &execution.outputs)
+        .find(|output| output.name == name)
+        .map(|output| output.artifact.clone())
+        .ok_or_else(|| anyhow::anyhow!("run `{}` has no `{name}` output of step `{step}`; run the pipeline first", details.run.id))
+}
+
+fn export_splits(stores: &store::Stores, run_id: &str, output: &std::path::Path) -> anyhow::Result<()> {
+    use pipeline::split::Split;
+    use std::io::Write;
+
+    let details = stores.metadata.get_run(run_id).with_context(|| format!("failed to read run `{run_id}`"))?;
+    let dataset = run_output(&details, "validate", "dataset")?;
+    let splits = run_output(&details, "split", "splits")?;
+    stores.verify_artifact(&dataset.hash)?;
+    stores.verify_artifact(&splits.hash)?;
+    let works = pipeline::steps::read_works(&stores.artifacts.path(&dataset.hash)?)?;
+    let splits: pipeline::steps::SplitAssignment =
+        serde_json::from_reader(std::io::BufReader::new(stores.open_verified(&splits.hash)?))
+            .context("the run's split artifact is not valid JSON")?;
+
+    std::fs::create_dir_all(output).with_context(|| format!("failed to create `{}`", output.display()))?;
+    for test_set in [Split::Test, Split::HeldoutVenues] {
+        let path = output.join(format!("{}.jsonl", test_set.name()));
+        let file = std::fs::File::create(&path).with_context(|| format!("failed to create `{}`", path.display()))?;
+        let mut writer = std::io::BufWriter::new(file);
+        for (work, &code) in works.iter().zip(&splits.assignments) {
+            let split = splits.order[code as usize];
+            let name = match split {
+                Split::Train | Split::Validation => split.name(),
+                other if other == test_set => "test",
+                _ => continue,
+            };
+            // The venue name goes into the text, as the topicops featurizer also uses it.
+            let text: Vec<&str> = [work.title.as_deref(), work.abstract_text.as_deref(), work.venue.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let record = serde_json::json!({"id": work.id, "text": text.join(" "), "labels": work.label_codes(), "split": name});
+            writeln!(writer, "{record}")?;
+        }
+        writer.flush()?;
+        println!("{}", path.display());
     }
     Ok(())
 }
