@@ -176,8 +176,9 @@ impl ArtifactStore {
         Ok(file)
     }
 
-    /// Deletes temporary files left by writers that were killed: files in `tmp/` not modified
-    /// for [`STALE_TEMP_AGE`] whose writer process is no longer running. Returns how many were
+    /// Deletes temporary files left by writers that were killed: files in `tmp/` named after
+    /// their writer's process id (see [`ArtifactStore::temp_dir`]), not modified for
+    /// [`STALE_TEMP_AGE`], whose writer process is no longer running. Returns how many were
     /// removed.
     ///
     /// NOTE: whether the writer still runs is checked through `/proc/<pid>` on Linux only, and
@@ -193,14 +194,14 @@ impl ArtifactStore {
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::io("list", &temp_dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(TEMP_SUFFIX) {
+            let Some(pid) = writer_pid(&name) else {
                 continue;
-            }
+            };
             let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
                 continue;
             };
             let age = now.duration_since(modified).unwrap_or(Duration::ZERO);
-            if age < STALE_TEMP_AGE || writer_is_running(&name) {
+            if age < STALE_TEMP_AGE || writer_is_running(pid) {
                 continue;
             }
 
@@ -233,7 +234,10 @@ impl ArtifactStore {
         self.root.join(OBJECTS_DIR)
     }
 
-    fn temp_dir(&self) -> PathBuf {
+    /// Returns the directory of temporary files, on the same filesystem as the objects.
+    /// Callers that stage files here name them `<pid>-<anything>` so that
+    /// [`ArtifactStore::sweep_stale_temps`] removes them once a killed process leaves them.
+    pub fn temp_dir(&self) -> PathBuf {
         self.root.join(TEMP_DIR)
     }
 }
@@ -271,16 +275,22 @@ pub fn hash_reader(reader: &mut impl Read) -> io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// Reads the writer's process id from a temporary file name (`<pid>-<nonce>.partial`) and
-/// checks whether that process still runs. Unknown means not running.
-fn writer_is_running(file_name: &str) -> bool {
-    let Some(pid) = file_name
-        .split('-')
-        .next()
-        .and_then(|p| p.parse::<u32>().ok())
-    else {
-        return false;
-    };
+/// Reads the writer's process id from a temporary file name: the digits before the first
+/// `-` (`<pid>-<nonce>.partial`), after any leading dots, because files that a writer derives
+/// from its temporary file's name (`.<pid>-<nonce>.partial.spill.tmp`) start with a dot.
+/// Files without such a prefix are not temporary files of this store.
+fn writer_pid(file_name: &str) -> Option<u32> {
+    let (prefix, _) = file_name.trim_start_matches('.').split_once('-')?;
+    let is_pid = !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit());
+    if is_pid {
+        prefix.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Checks whether the writer process `pid` still runs. Unknown means not running.
+fn writer_is_running(pid: u32) -> bool {
     if pid == std::process::id() {
         return true;
     }

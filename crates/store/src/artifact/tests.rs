@@ -243,11 +243,16 @@ fn sweep_removes_only_dead_old_temps() {
     let own_old = store
         .temp_dir()
         .join(format!("{}-3-0{TEMP_SUFFIX}", std::process::id()));
+    // A file another writer derived from a temporary file's name, e.g. a spill file.
+    let dead_old_derived = store
+        .temp_dir()
+        .join(format!(".4294967294-step-4{TEMP_SUFFIX}.spill.x.tmp"));
     let unrelated = store.temp_dir().join("notes.txt");
-    for path in [&dead_old, &dead_recent, &own_old, &unrelated] {
+    let unrelated_dashed = store.temp_dir().join("step-notes.txt");
+    for path in [&dead_old, &dead_recent, &own_old, &dead_old_derived, &unrelated, &unrelated_dashed] {
         fs::write(path, b"x").unwrap();
     }
-    for path in [&dead_old, &own_old, &unrelated] {
+    for path in [&dead_old, &own_old, &dead_old_derived, &unrelated, &unrelated_dashed] {
         File::options()
             .write(true)
             .open(path)
@@ -258,9 +263,11 @@ fn sweep_removes_only_dead_old_temps() {
 
     let removed = store.sweep_stale_temps().unwrap();
 
-    assert_eq!(removed, 1);
+    assert_eq!(removed, 2);
     assert!(!dead_old.exists());
+    assert!(!dead_old_derived.exists());
     assert!(dead_recent.exists());
     assert!(own_old.exists());
     assert!(unrelated.exists());
+    assert!(unrelated_dashed.exists());
 }
