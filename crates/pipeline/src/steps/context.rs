@@ -91,14 +91,16 @@ impl<'a> Context<'a> {
         Ok(stores.artifacts.path(&artifact.hash)?)
     }
 
-    /// A temporary file inside the artifact store's directory, so that storing it afterwards
-    /// is a rename on the same filesystem.
+    /// A temporary file in the artifact store's temporary directory, named after this
+    /// process, so that the store's stale-file sweep removes it (and the files derived from
+    /// its name) when a killed run leaves it behind.
     pub fn temp_file(&self) -> Result<tempfile::NamedTempFile, PipelineError> {
-        let root = self.engine.stores().artifacts.root().to_path_buf();
+        let directory = self.engine.stores().artifacts.temp_dir();
         tempfile::Builder::new()
-            .prefix(".tmp-step-")
-            .tempfile_in(&root)
-            .map_err(|source| PipelineError::Io { action: "create a temporary file in", path: root, source })
+            .prefix(&format!("{}-step-", std::process::id()))
+            .suffix(".partial")
+            .tempfile_in(&directory)
+            .map_err(|source| PipelineError::Io { action: "create a temporary file in", path: directory, source })
     }
 
     /// Moves a finished temporary file into the artifact store.

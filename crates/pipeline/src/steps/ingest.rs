@@ -113,6 +113,10 @@ pub fn run(context: &Context) -> Result<StepOutcome, PipelineError> {
             corpus::CorpusError::NoLabelledWorks { .. } => PipelineError::Input(format!(
                 "{error}. Pass the table with --labels FILE (or data.labels in topicops.toml)"
             )),
+            // Writing the corpus or the quarantine failed (a full disk, say): not the input's fault.
+            corpus::CorpusError::Write { .. } | corpus::CorpusError::Arrow { .. } => {
+                PipelineError::Step { step: SPEC.name, message: error.to_string() }
+            }
             other => PipelineError::Input(other.to_string()),
         })?;
         bar.finish_and_clear();
