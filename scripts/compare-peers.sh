@@ -28,7 +28,7 @@ echo "topicops run $run_id:"
 last={}
 for m in d["metrics"]: last[m["key"]]=m["value"]
 for k in ("test.micro_f1","test.macro_f1","test.p_at_1","heldout_venues.micro_f1","heldout_venues.macro_f1","heldout_venues.p_at_1","train.solve_seconds"):
-    print(f"  {k:26} {last.get(k, float(\"nan\")):.4f}")'
+    print("  %-26s %.4f" % (k, last.get(k, float("nan"))))'
 for test_set in test heldout_venues; do
     echo "peers on $test_set:"
     "$venv/bin/python" "$root/crates/model/scripts/peers.py" "$export_dir/$test_set.jsonl"
