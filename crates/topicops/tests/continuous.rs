@@ -122,3 +122,33 @@ fn watch_retrains_and_server_follows() {
     assert_eq!(newest["status"], "succeeded");
     assert!(newest["trigger_reason"].as_str().unwrap().contains("source data changed"), "{newest}");
 }
+
+#[test]
+fn watch_retrains_on_drifted_batch() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = shared("data/crossref");
+    let labels = shared("data/asjc/issn_subject_codes.csv");
+    let data_arg = data.to_str().unwrap();
+    let labels_arg = labels.to_str().unwrap();
+    let first = topicops(directory.path())
+        .args(["run", "--data", data_arg, "--labels", labels_arg])
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+
+    // The data is unchanged, so only the drifted batch can trigger the run.
+    let foreign = shared("data/openalex/works.jsonl.gz");
+    let watch = topicops(directory.path())
+        .args(["watch", "--max-checks", "1", "--data", data_arg, "--labels", labels_arg])
+        .args(["--monitor", foreign.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(watch.status.success(), "{}", String::from_utf8_lossy(&watch.stderr));
+
+    let runs = topicops(directory.path()).args(["runs", "list", "--json"]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let newest = &runs[0];
+    assert_eq!(newest["trigger"], "drift", "{newest}");
+    assert!(newest["trigger_reason"].as_str().unwrap().contains("drifted"), "{newest}");
+    assert_eq!(newest["status"], "succeeded");
+}

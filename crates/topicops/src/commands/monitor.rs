@@ -13,7 +13,7 @@ use monitoring::drift::CurrentBatchBuilder;
 use monitoring::prediction_log::{is_prediction_log, read_prediction_log};
 use monitoring::record::{load_profile, record_report};
 use monitoring::report::{render_html, render_json, render_text};
-use monitoring::{detect_drift_with, DriftConfig, LabelScore, PredictionRecord, QualityBaseline, SummaryConfig, VocabularyCoverage};
+use monitoring::{detect_drift_with, DriftConfig, DriftReport, LabelScore, PredictionRecord, QualityBaseline, SummaryConfig, VocabularyCoverage};
 use store::{ModelVersion, Stores, Trigger};
 
 use super::open_stores;
@@ -58,7 +58,9 @@ pub struct MonitorArgs {
     pub drift_config: Option<PathBuf>,
 }
 
-pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
+/// Scores the current batch with the model version and compares it with the version's
+/// reference profile. Used by `monitor` and by `watch --monitor`.
+pub fn compute(global: &GlobalArgs, args: &MonitorArgs) -> anyhow::Result<(Stores, ModelVersion, DriftReport)> {
     let stores = open_stores(global)?;
     let version = stores
         .metadata
@@ -75,9 +77,9 @@ pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
     let mut builder = CurrentBatchBuilder::new(SummaryConfig::current(), &label_set);
     let progress = crate::progress::bar(global.quiet, None, "monitoring", "works");
     if is_prediction_log(&args.current) {
-        observe_prediction_log(&args, &stores, &version, &gold_level, &mut builder, &progress)?;
+        observe_prediction_log(args, &stores, &version, &gold_level, &mut builder, &progress)?;
     } else {
-        observe_corpus(&args, &stores, &version, &gold_level, &mut builder, &progress)?;
+        observe_corpus(args, &stores, &version, &gold_level, &mut builder, &progress)?;
     }
     progress.finish_and_clear();
     anyhow::ensure!(
@@ -91,6 +93,11 @@ pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
         None => DriftConfig::default(),
     };
     let report = detect_drift_with(&profile, &builder.finish(), &config);
+    Ok((stores, version, report))
+}
+
+pub fn run(global: &GlobalArgs, args: MonitorArgs) -> anyhow::Result<()> {
+    let (stores, version, report) = compute(global, &args)?;
     if args.json {
         println!("{}", render_json(&report));
     } else {

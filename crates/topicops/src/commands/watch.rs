@@ -37,6 +37,11 @@ pub struct WatchArgs {
     /// Also retrain on this cron schedule (seconds field first, e.g. `0 0 3 * * *` for 03:00 UTC daily).
     #[arg(long)]
     pub schedule: Option<String>,
+    /// Also retrain when this batch (a corpus source, or the prediction log of `topicops
+    /// serve`) drifts from the champion's reference profile or its quality drops. It is
+    /// checked at start and whenever its files change.
+    #[arg(long, value_name = "PATH")]
+    pub monitor: Option<std::path::PathBuf>,
     /// Stop after this many checks (default: run until interrupted).
     #[arg(long)]
     pub max_checks: Option<u64>,
@@ -72,11 +77,17 @@ pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
     tracing::info!(data = ?config.data.path, interval_secs = interval.as_secs(), schedule = ?args.schedule, "watching for new data");
 
     let mut checks = 0u64;
+    let mut monitored_state: Option<Vec<pipeline::fingerprint::SourceFile>> = None;
     loop {
         checks += 1;
         let scheduled_due = next_scheduled.is_some_and(|due| chrono::Utc::now() >= due);
+        let drift = match &args.monitor {
+            Some(path) => drift_reason(global, &config, path, &mut monitored_state),
+            None => None,
+        };
         let trigger = match data_change(&stores, &config) {
             Ok(Some(reason)) => Some((Trigger::Watch, reason)),
+            Ok(None) if drift.is_some() => drift.map(|reason| (Trigger::Drift, reason)),
             Ok(None) if scheduled_due => Some((Trigger::Schedule, format!("schedule `{}`", args.schedule.as_deref().unwrap_or("")))),
             Ok(None) => None,
             Err(error) => {
@@ -98,6 +109,60 @@ pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
         }
         std::thread::sleep(interval);
     }
+}
+
+/// Monitors `path` against the champion when its files changed since the last check, and
+/// returns why to retrain when the batch drifted or the model's quality dropped on it.
+fn drift_reason(
+    global: &GlobalArgs,
+    config: &PipelineConfig,
+    path: &std::path::Path,
+    last_state: &mut Option<Vec<pipeline::fingerprint::SourceFile>>,
+) -> Option<String> {
+    let state = match pipeline::fingerprint::SourceManifest::build(&[path], pipeline::fingerprint::FingerprintMode::Metadata) {
+        Ok(manifest) => manifest.files,
+        Err(error) => {
+            tracing::warn!(error = %error, "failed to list the monitored batch; retrying at the next check");
+            return None;
+        }
+    };
+    if last_state.as_ref() == Some(&state) {
+        return None;
+    }
+    *last_state = Some(state);
+
+    let args = super::monitor::MonitorArgs {
+        current: path.to_path_buf(),
+        model: "champion".to_string(),
+        name: config.registry.model_name.clone(),
+        format: None,
+        json: false,
+        html: None,
+        fail_on_drift: false,
+        no_record: true,
+        drift_config: None,
+    };
+    let report = match super::monitor::compute(global, &args) {
+        Ok((_, _, report)) => report,
+        Err(error) => {
+            tracing::warn!(error = %format!("{error:#}"), "failed to monitor the batch; retrying when it changes");
+            return None;
+        }
+    };
+    if report.dataset_drift {
+        let names = report.drifted_feature_names().join(", ");
+        return Some(format!("`{}` drifted from the champion's reference profile ({names})", path.display()));
+    }
+    if let Some(drop) = report.quality_drop.as_ref().filter(|drop| drop.alert) {
+        return Some(format!(
+            "{} on `{}` fell from {:.4} to {:.4}",
+            drop.metric,
+            path.display(),
+            drop.baseline,
+            drop.current
+        ));
+    }
+    None
 }
 
 /// Runs the pipeline for one trigger and reports the outcome.
