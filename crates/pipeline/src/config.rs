@@ -21,7 +21,7 @@ pub struct PipelineConfig {
     pub registry: RegistryConfig,
 }
 
-/// Where the corpus comes from and how it is labelled.
+/// Corpus source and labelling settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DataConfig {
@@ -39,7 +39,7 @@ pub struct DataConfig {
     pub crossref_subjects: bool,
     /// ASJC level the model predicts: `area`, `field` or `subject`.
     pub level: String,
-    /// How source files are fingerprinted for the step cache.
+    /// Fingerprint mode of source files for the step cache.
     pub fingerprint: FingerprintMode,
     /// Make any ingest problem fatal instead of counting and quarantining it.
     pub strict: bool,
@@ -60,7 +60,7 @@ impl Default for DataConfig {
     }
 }
 
-/// Where the model is registered and whether a passing candidate is promoted.
+/// Registry settings: model name and promotion of a passing candidate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RegistryConfig {

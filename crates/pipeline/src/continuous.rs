@@ -22,7 +22,7 @@ pub const TRAINING_LOCK: &str = "training";
 /// Lifetime of the training lock; the running trainer renews it every third of this.
 pub const LOCK_TTL: Duration = Duration::from_secs(60);
 
-/// What a retraining attempt did.
+/// Outcome of a retraining attempt.
 #[derive(Debug)]
 pub enum RetrainOutcome {
     /// Another process holds the training lock.

@@ -24,7 +24,7 @@ pub struct StepSpec {
     pub version: u32,
 }
 
-/// How the engine treats the cache and failures.
+/// Cache and retry settings of the engine.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Run every step, ignoring the cache (results are still recorded for later runs).
@@ -48,7 +48,7 @@ impl Default for EngineOptions {
     }
 }
 
-/// What a step run returned or reused.
+/// Outcome of a step: its outputs, whether they came from the cache, and its timing.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepOutcome {
     pub step: String,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PipelineError;
 
-/// How source files are fingerprinted.
+/// Fingerprint mode of source files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum FingerprintMode {

@@ -15,7 +15,7 @@ use crate::split::{assign_splits, Split};
 const VALIDATE: StepSpec = StepSpec { name: "validate", version: 1 };
 const SPLIT: StepSpec = StepSpec { name: "split", version: 1 };
 
-/// What `validate` kept and dropped.
+/// Counts of the works `validate` kept and dropped.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ValidationReport {
     pub level: String,

@@ -18,7 +18,7 @@ use crate::error::PipelineError;
 /// since an earlier run.
 const REGISTER: StepSpec = StepSpec { name: "register", version: 1 };
 
-/// What `register` did.
+/// Outcome of the `register` step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Registration {
     pub model: String,
