@@ -348,3 +348,46 @@ fn serve_keeps_scoring_while_run_promotes() {
     assert!(!log.contains("locked"), "{log}");
     assert!(!run_errors.contains("locked"), "{run_errors}");
 }
+
+#[test]
+fn corrupt_promoted_model_keeps_old_version() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("store");
+    train_small(directory.path(), &store, 0);
+    let mut args = run_args(directory.path(), &store, &reliability_support::crossref_small(), 1);
+    args.push("--no-promote".to_string());
+    let output = topicops(directory.path(), &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let steps = summary["steps"].as_array().unwrap();
+    let train = steps.iter().find(|step| step["step"] == "train").unwrap();
+    let model_hash = train["outputs"]["model"]["hash"].as_str().unwrap().to_string();
+
+    let object = store.join("artifacts/objects").join(&model_hash[..2]).join(&model_hash[2..]);
+    let mut permissions = std::fs::metadata(&object).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&object, permissions).unwrap();
+    let mut bytes = std::fs::read(&object).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&object, bytes).unwrap();
+
+    let mut server = Server::start(&store, &["--poll-interval-ms", "50"], &directory.path().join("serve.log"), &[]);
+    let output = topicops(directory.path(), &["--store", path_str(&store), "models", "promote", "2"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // Give the poller time to see the move and fail to load version 2.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server.log().contains(&model_hash) {
+        assert!(Instant::now() < deadline, "the failed swap was not logged: {}", server.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for _ in 0..20 {
+        let response = post(server.port, "/v1/predict", Some("application/json"), WORK).unwrap();
+        assert_eq!(response.status, 200, "{}", response.body_text());
+        assert_eq!(served_version(&response), Some(1));
+    }
+    assert!(server.log().contains("corrupt"), "{}", server.log());
+    server.assert_alive("a corrupt model promoted");
+}
