@@ -1,5 +1,5 @@
 //! Fuzzes the Crossref reader: `{"items": [...]}` files, JSON Lines and their gzipped forms,
-//! with the format given and, for every fourth input, detected from the content.
+//! with the format given for half the inputs and detected from the content for the rest.
 
 #![no_main]
 

@@ -14,7 +14,7 @@ use corpus::{ReadOptions, Record, SourceFormat};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-/// How the fuzz input is laid out on disk, chosen by the first input byte.
+/// The on-disk layout of a fuzz input, chosen by its first byte.
 #[derive(Debug, Clone, Copy)]
 pub enum Layout {
     /// The bytes as they are, under `name`.
@@ -38,7 +38,7 @@ impl Layout {
     }
 }
 
-/// A directory created once per fuzzing process; each input overwrites one file in it.
+/// Returns a directory created once per fuzzing process. Each input replaces the file in it.
 fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory can be created")).path()

@@ -46,8 +46,14 @@ done
 cat > post.lua <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"works": [{"title": "Atopic dermatitis in infants: a cohort study of early skin barrier dysfunction", "abstract": "We followed 1,200 newborns for two years and measured transepidermal water loss.", "container-title": ["Journal of Investigative Dermatology"], "ISSN": ["0022-202X"]}]}'
+wrk.body = '{"works": [{"title": "Atopic dermatitis in infants: a cohort study of early skin barrier dysfunction", "abstract": "We followed 1,200 newborns for two years and measured transepidermal water loss.", "venue": "Journal of Investigative Dermatology", "issns": ["0022-202X"]}]}'
 LUA
+body="$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" post.lua)"
+status="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$port/v1/predict")"
+if [ "$status" != 200 ]; then
+    echo "the load request gets $status, not 200; fix post.lua" >&2
+    exit 1
+fi
 
 echo "warm-up: 10 s"
 wrk -t"$threads" -c"$connections" -d10s -s post.lua "http://127.0.0.1:$port/v1/predict" > warmup.txt
