@@ -214,16 +214,17 @@ fn non_loopback_without_token_refuses_to_start() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // The refusal comes after loading the model. A server still running after 30 s has
-        // bound the address, so it is killed at once and the test fails.
+        // The refusal comes after loading the model. A server that listens on the port, or
+        // still runs after 30 s, is killed at once and the test fails.
         let started = Instant::now();
         while child.try_wait().unwrap().is_none() {
-            if started.elapsed() > Duration::from_secs(30) {
+            let listening = is_listening(port);
+            if listening || started.elapsed() > Duration::from_secs(30) {
                 child.kill().unwrap();
                 child.wait().unwrap();
-                panic!("serve on 0.0.0.0 with {token_args:?} kept running instead of refusing");
+                panic!("serve on 0.0.0.0 with {token_args:?} kept running instead of refusing (listening: {listening})");
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(5));
         }
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -232,6 +233,19 @@ fn non_loopback_without_token_refuses_to_start() {
         // The listening message is printed only after binding.
         assert!(!stderr.contains("serving `"), "{token_args:?} bound before refusing: {stderr}");
     }
+}
+
+/// Returns true when any socket on this host listens on TCP `port`, read from
+/// `/proc/net/tcp` and `/proc/net/tcp6` (state `0A` is LISTEN). Always false off Linux.
+fn is_listening(port: u16) -> bool {
+    let port_hex = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        text.lines().skip(1).any(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.len() > 3 && fields[1].ends_with(&port_hex) && fields[3] == "0A"
+        })
+    })
 }
 
 #[test]
