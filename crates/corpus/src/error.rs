@@ -30,7 +30,7 @@ pub enum CorpusError {
     /// The input directory holds no data file.
     #[error("no data files under `{path}`: expected files ending in .json, .jsonl, .ndjson (optionally .gz) or .gz")]
     NoInputFiles { path: PathBuf },
-    /// The source format of a file could not be told from its content.
+    /// The source format of a file could not be detected from its content.
     #[error("cannot tell the format of `{path}`: {detail}; pass the format explicitly (crossref, a3k, openalex, arxiv or labelled)")]
     UnknownFormat { path: PathBuf, detail: String },
     /// An alexandria3k database could not be opened read-only.

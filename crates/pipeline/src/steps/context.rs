@@ -1,4 +1,4 @@
-//! What every step sees: the engine of the current run, the configuration, progress bars, and
+//! State shared by the steps of one run: the engine of the current run, the configuration, progress bars, and
 //! artifacts already loaded in this process (so consecutive steps do not re-read the corpus).
 
 use std::cell::RefCell;

@@ -118,7 +118,7 @@ impl ApiError {
         }
     }
 
-    /// An unexpected failure: logs `detail` and answers with a generic message.
+    /// An unexpected failure: logs `detail` and responds with a generic message.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %detail, "request failed with an internal error");
         ApiError {
