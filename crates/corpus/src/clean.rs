@@ -251,12 +251,26 @@ impl TextBuilder {
     }
 
     fn push_text(&mut self, text: &str) {
-        for character in text.chars() {
+        let bytes = text.as_bytes();
+        let mut index = 0;
+        while index < bytes.len() {
+            // Printable ASCII other than the space is visible and needs no per-character
+            // check, so a run of it is copied at once after its first character.
+            let run = bytes[index..].iter().take_while(|byte| byte.is_ascii_graphic()).count();
+            if run > 0 {
+                self.push_visible(char::from(bytes[index]));
+                self.text.push_str(&text[index + 1..index + run]);
+                index += run;
+                continue;
+            }
+
+            let Some(character) = text[index..].chars().next() else { break };
             if character.is_whitespace() {
                 self.pending = self.pending.max(Pending::Space);
             } else if !is_invisible(character) {
                 self.push_visible(character);
             }
+            index += character.len_utf8();
         }
     }
 

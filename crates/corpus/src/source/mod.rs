@@ -13,6 +13,7 @@ pub mod dates;
 pub mod fields;
 mod files;
 mod jsonl;
+mod members;
 mod openalex;
 mod parallel;
 mod record;
