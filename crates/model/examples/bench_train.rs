@@ -195,10 +195,12 @@ fn main() -> Result<()> {
     println!("labels kept/dropped   {} / {}", summary.labels.len(), summary.dropped_labels.len());
     println!("features / train nnz  {} / {}", summary.n_features, summary.train_nnz);
     println!("load seconds          {load_seconds:.2} (peak RSS after load {rss_after_load:.0} MiB)");
-    println!(
-        "train seconds         {train_seconds:.2} (featurize {:.2}, solve {:.2}, calibrate {:.2})",
-        summary.featurize_seconds, summary.solve_seconds, summary.calibrate_seconds
-    );
+    if let Some(timings) = summary.timings {
+        println!(
+            "train seconds         {train_seconds:.2} (featurize {:.2}, solve {:.2}, calibrate {:.2})",
+            timings.featurize_seconds, timings.solve_seconds, timings.calibrate_seconds
+        );
+    }
     println!("train CPU seconds     {train_cpu_seconds:.2} (user + system, all threads)");
     println!("solver                max passes {max_iterations}, labels not converged {not_converged}");
     println!("test predict seconds  {predict_seconds:.2}");

@@ -66,7 +66,8 @@ impl Classifier {
         &self.train_config
     }
 
-    /// Training report, when the model was trained by this crate's `train`.
+    /// Training report as the model file stores it (without timings), when the model was
+    /// trained by this crate's `train`.
     pub fn summary(&self) -> Option<&TrainSummary> {
         self.summary.as_ref()
     }

@@ -2,14 +2,20 @@
 //! with labels, featurizer vocabulary and configs in its `__metadata__`, and BLAKE3
 //! checksums of both. `FORMAT.md` beside `Cargo.toml` documents the layout for readers in
 //! other languages.
+//!
+//! The file's bytes depend only on the classifier, so training twice on the same inputs with
+//! the same parameters writes the same file, and the artifact store and registry see one
+//! model. That is why this module writes the safetensors header itself (see
+//! [`write_safetensors`]) and why the training summary it saves contains no timings.
 
-use std::collections::HashMap;
-use std::fs::File;
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use features::{Featurizer, FeaturizerState};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::classifier::Classifier;
 use crate::config::TrainConfig;
@@ -35,17 +41,66 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 /// BLAKE3 of the metadata: for each key in byte order except `metadata_blake3`, the key, a
 /// zero byte, the value and a zero byte.
-fn metadata_checksum(metadata: &HashMap<String, String>) -> String {
-    let mut keys: Vec<&String> = metadata.keys().filter(|key| *key != METADATA_CHECKSUM_KEY).collect();
-    keys.sort();
+fn metadata_checksum<'a>(metadata: impl IntoIterator<Item = (&'a String, &'a String)>) -> String {
+    let mut entries: Vec<(&String, &String)> =
+        metadata.into_iter().filter(|(key, _)| *key != METADATA_CHECKSUM_KEY).collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut hasher = blake3::Hasher::new();
-    for key in keys {
+    for (key, value) in entries {
         hasher.update(key.as_bytes());
         hasher.update(&[0]);
-        hasher.update(metadata[key].as_bytes());
+        hasher.update(value.as_bytes());
         hasher.update(&[0]);
     }
     hasher.finalize().to_hex().to_string()
+}
+
+/// One tensor's entry in the safetensors header.
+#[derive(Serialize)]
+struct TensorEntry<'a> {
+    dtype: &'static str,
+    shape: &'a [usize],
+    /// Start and end of the tensor's bytes, counted from the end of the header.
+    data_offsets: [usize; 2],
+}
+
+/// The safetensors header as [`write_safetensors`] writes it.
+#[derive(Serialize)]
+struct Header<'a> {
+    #[serde(rename = "__metadata__")]
+    metadata: &'a BTreeMap<String, String>,
+    #[serde(flatten)]
+    tensors: BTreeMap<&'a str, TensorEntry<'a>>,
+}
+
+/// Writes a safetensors file of `F32` tensors: the header length as a little-endian `u64`,
+/// the JSON header padded with spaces to a multiple of 8 bytes, then each tensor's bytes, in
+/// name order.
+///
+/// The `safetensors` crate (0.4.5) serialises `__metadata__` from a `HashMap` with a random
+/// hasher, so its keys come out in a different order in every process and two saves of one
+/// classifier differ. Here every JSON object lists its keys in byte order.
+fn write_safetensors(
+    writer: &mut impl Write,
+    metadata: &BTreeMap<String, String>,
+    tensors: &BTreeMap<&str, (Vec<usize>, Vec<u8>)>,
+) -> std::io::Result<()> {
+    let mut entries = BTreeMap::new();
+    let mut offset = 0;
+    for (name, (shape, bytes)) in tensors {
+        debug_assert_eq!(shape.iter().product::<usize>() * 4, bytes.len(), "tensor `{name}`");
+        entries.insert(*name, TensorEntry { dtype: "F32", shape, data_offsets: [offset, offset + bytes.len()] });
+        offset += bytes.len();
+    }
+    let mut header = json(&Header { metadata, tensors: entries }).into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+
+    writer.write_all(&(header.len() as u64).to_le_bytes())?;
+    writer.write_all(&header)?;
+    for (_, bytes) in tensors.values() {
+        writer.write_all(bytes)?;
+    }
+    writer.flush()
 }
 
 impl Classifier {
@@ -76,7 +131,7 @@ impl Classifier {
             tensor_hasher.update(bytes);
         }
 
-        let mut metadata = HashMap::from([
+        let mut metadata = BTreeMap::from([
             ("format".to_string(), FORMAT_NAME.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
             ("labels".to_string(), json(&self.labels)),
@@ -88,28 +143,21 @@ impl Classifier {
             ("tensor_blake3".to_string(), tensor_hasher.finalize().to_hex().to_string()),
         ]);
         metadata.insert(METADATA_CHECKSUM_KEY.to_string(), metadata_checksum(&metadata));
-
-        let mut views = Vec::with_capacity(tensors.len());
-        for (name, bytes, shape) in &tensors {
-            let view = TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map_err(|error| ModelError::Safetensors { path: path.to_path_buf(), message: error.to_string() })?;
-            views.push((*name, view));
-        }
+        let tensors: BTreeMap<&str, (Vec<usize>, Vec<u8>)> =
+            tensors.into_iter().map(|(name, bytes, shape)| (name, (shape, bytes))).collect();
 
         let directory = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let temporary = tempfile::Builder::new()
+        let mut temporary = tempfile::Builder::new()
             .prefix(".topicops-model-")
             .suffix(".tmp")
             .tempfile_in(&directory)
             .map_err(|source| io_error("create a temporary file for", source))?;
-        safetensors::tensor::serialize_to_file(views, &Some(metadata), temporary.path())
-            .map_err(|error| ModelError::Safetensors { path: path.to_path_buf(), message: error.to_string() })?;
-        File::open(temporary.path())
-            .and_then(|file| file.sync_all())
-            .map_err(|source| io_error("flush", source))?;
+        write_safetensors(&mut BufWriter::new(temporary.as_file_mut()), &metadata, &tensors)
+            .map_err(|source| io_error("write", source))?;
+        temporary.as_file().sync_all().map_err(|source| io_error("flush", source))?;
         // The temporary file is created private (0600). A model is no secret, so give it the
         // usual permissions of a new file.
         #[cfg(unix)]
@@ -216,4 +264,120 @@ fn parse_json<T: DeserializeOwned>(path: &Path, key: &str, text: &str) -> Result
         path: path.to_path_buf(),
         problem: format!("has invalid JSON in __metadata__ key `{key}`: {error}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt;
+
+    use corpus::Work;
+    use features::FeaturizerConfig;
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    use serde::Deserialize;
+
+    use super::*;
+
+    /// The keys of a JSON object in the order they appear in the text.
+    struct KeyOrder(Vec<String>);
+
+    impl<'de> Deserialize<'de> for KeyOrder {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = KeyOrder;
+
+                fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                    formatter.write_str("a JSON object")
+                }
+
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyOrder, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((key, IgnoredAny)) = map.next_entry::<String, IgnoredAny>()? {
+                        keys.push(key);
+                    }
+                    Ok(KeyOrder(keys))
+                }
+            }
+            deserializer.deserialize_map(KeyVisitor)
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct MetadataKeys {
+        #[serde(rename = "__metadata__")]
+        metadata: KeyOrder,
+    }
+
+    /// Builds a two-label classifier on a six-word vocabulary, with made-up weights.
+    fn small_classifier() -> Classifier {
+        let works: Vec<Work> = ["soil crop", "soil wheat", "photon laser", "photon spin"]
+            .map(|title| Work { id: title.to_string(), title: Some(title.to_string()), ..Work::default() })
+            .to_vec();
+        let config = FeaturizerConfig { ngram_max: 1, min_df: 1, ..FeaturizerConfig::text_only() };
+        let featurizer = Featurizer::fit(&works, &config).unwrap();
+        let weights = (0..featurizer.n_features() * 2).map(|i| i as f32 / 8.0).collect();
+        Classifier {
+            labels: vec!["1100".to_string(), "3100".to_string()],
+            featurizer,
+            weights,
+            bias: vec![0.25, -0.25],
+            thresholds: vec![0.5; 2],
+            platt_a: vec![-2.0; 2],
+            platt_b: vec![0.0; 2],
+            train_config: TrainConfig::default(),
+            summary: None,
+        }
+    }
+
+    fn saved_bytes(classifier: &Classifier) -> Vec<u8> {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("model.safetensors");
+        classifier.save(&path).unwrap();
+        std::fs::read(&path).unwrap()
+    }
+
+    /// Returns the JSON header of a safetensors file.
+    fn header(bytes: &[u8]) -> &[u8] {
+        let length = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        &bytes[8..8 + length]
+    }
+
+    #[test]
+    fn header_keys_are_in_byte_order() {
+        let bytes = saved_bytes(&small_classifier());
+        let header = header(&bytes);
+
+        let KeyOrder(top) = serde_json::from_slice(header).unwrap();
+        assert_eq!(top, ["__metadata__", "bias", "idf", "platt_a", "platt_b", "thresholds", "weights"]);
+        let MetadataKeys { metadata: KeyOrder(metadata) } = serde_json::from_slice(header).unwrap();
+        let mut sorted = metadata.clone();
+        sorted.sort();
+        assert_eq!(metadata, sorted);
+        assert_eq!(metadata.len(), 10);
+    }
+
+    #[test]
+    fn header_is_padded_to_eight_bytes() {
+        let bytes = saved_bytes(&small_classifier());
+        let header = header(&bytes);
+        assert_eq!(header.len() % 8, 0);
+        assert!(serde_json::from_slice::<serde_json::Value>(header).is_ok());
+    }
+
+    #[test]
+    fn saved_file_reads_with_safetensors_crate() {
+        let classifier = small_classifier();
+        let bytes = saved_bytes(&classifier);
+        let tensors = SafeTensors::deserialize(&bytes).unwrap();
+        let weights = tensors.tensor("weights").unwrap();
+        assert_eq!(weights.dtype(), Dtype::F32);
+        assert_eq!(weights.shape(), [2, classifier.featurizer.n_features()]);
+        assert_eq!(tensors.tensor("bias").unwrap().data(), f32_bytes([0.25, -0.25]));
+    }
+
+    #[test]
+    fn two_saves_are_identical() {
+        let classifier = small_classifier();
+        assert_eq!(blake3::hash(&saved_bytes(&classifier)), blake3::hash(&saved_bytes(&classifier)));
+    }
 }

@@ -22,4 +22,4 @@ pub use config::TrainConfig;
 pub use error::ModelError;
 pub use format::{FORMAT_NAME, FORMAT_VERSION};
 pub use solver::Loss;
-pub use train::{train, train_with_featurizer, DroppedLabel, LabelSummary, LabelledWorks, TrainSummary};
+pub use train::{train, train_with_featurizer, DroppedLabel, LabelSummary, LabelledWorks, TrainSummary, TrainTimings};

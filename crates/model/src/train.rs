@@ -54,7 +54,19 @@ pub struct LabelSummary {
     pub calibration_note: Option<String>,
 }
 
+/// Wall-clock durations of the phases of one `train` call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainTimings {
+    pub featurize_seconds: f64,
+    pub solve_seconds: f64,
+    pub calibrate_seconds: f64,
+}
+
 /// Report of a `train` run: split sizes, kept and dropped labels, and timings.
+///
+/// The model file and the pipeline's `train_summary` artifact store this summary without
+/// `timings`. Both are content-addressed, so they must depend only on the training inputs
+/// and parameters, and timings differ from run to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainSummary {
     pub train_works: usize,
@@ -67,9 +79,9 @@ pub struct TrainSummary {
     pub train_nnz: usize,
     pub labels: Vec<LabelSummary>,
     pub dropped_labels: Vec<DroppedLabel>,
-    pub featurize_seconds: f64,
-    pub solve_seconds: f64,
-    pub calibrate_seconds: f64,
+    /// Set in the summary `train` returns; `None` in a summary read back from a file.
+    #[serde(skip)]
+    pub timings: Option<TrainTimings>,
 }
 
 /// Trains a classifier on `train` and calibrates it on `validation`.
@@ -217,12 +229,11 @@ fn train_in_pool(
         train_nnz: train_matrix.nnz(),
         labels: label_summaries,
         dropped_labels,
-        featurize_seconds,
-        solve_seconds,
-        calibrate_seconds,
+        timings: None,
     };
     classifier.summary = Some(summary.clone());
-    Ok((classifier, summary))
+    let timings = TrainTimings { featurize_seconds, solve_seconds, calibrate_seconds };
+    Ok((classifier, TrainSummary { timings: Some(timings), ..summary }))
 }
 
 /// Keeps labels with at least `min_support` positive works, sorted by code; returns them and

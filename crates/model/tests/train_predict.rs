@@ -35,13 +35,18 @@ fn config(threads: usize) -> TrainConfig {
 }
 
 fn trained(threads: usize) -> Classifier {
+    trained_with(&config(threads))
+}
+
+/// Trains on 120 works with the rare label and calibrates on 30 others.
+fn trained_with(config: &TrainConfig) -> Classifier {
     let (train_works, train_labels) = corpus(120, 0, true);
     let (validation_works, validation_labels) = corpus(30, 1000, false);
     let (classifier, _) = train(
         LabelledWorks { works: &train_works, labels: &train_labels },
         LabelledWorks { works: &validation_works, labels: &validation_labels },
         &FeaturizerConfig::default(),
-        &config(threads),
+        config,
         None,
     )
     .unwrap();
@@ -209,6 +214,29 @@ fn saved_model_predicts_identically() {
     // No temporary file is left beside the model.
     let names: Vec<_> = std::fs::read_dir(directory.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
     assert_eq!(names, ["model.safetensors"]);
+}
+
+/// Trains with `config`, saves the model and returns the file's bytes.
+fn saved_model_bytes(config: &TrainConfig) -> Vec<u8> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("model.safetensors");
+    trained_with(config).save(&path).unwrap();
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn retrained_model_file_is_identical() {
+    let first = saved_model_bytes(&config(2));
+    let second = saved_model_bytes(&config(2));
+    assert_eq!(first.len(), second.len());
+    assert_eq!(blake3::hash(&first), blake3::hash(&second), "two trainings on the same inputs wrote different files");
+}
+
+#[test]
+fn changed_cost_changes_model_file() {
+    let base = saved_model_bytes(&config(2));
+    let changed = saved_model_bytes(&TrainConfig { c: 0.25, ..config(2) });
+    assert_ne!(blake3::hash(&base), blake3::hash(&changed));
 }
 
 #[test]

@@ -74,17 +74,21 @@ pub fn train(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipe
         .map_err(|error| PipelineError::Input(format!("train: {error}")))?;
         bar.finish_and_clear();
 
-        let metadata = &context.engine.stores().metadata;
-        metadata.log_metrics(
-            &run_id,
-            0,
-            &[
-                ("train.works", summary.train_works as f64),
-                ("train.labels", summary.labels.len() as f64),
-                ("train.features", summary.n_features as f64),
-                ("train.solve_seconds", summary.solve_seconds),
-            ],
-        )?;
+        // Timings are facts of this run, so they go to the run's metrics. The model file and
+        // the `train_summary` artifact leave them out, so identical runs store identical files.
+        let mut metrics = vec![
+            ("train.works", summary.train_works as f64),
+            ("train.labels", summary.labels.len() as f64),
+            ("train.features", summary.n_features as f64),
+        ];
+        if let Some(timings) = summary.timings {
+            metrics.extend([
+                ("train.featurize_seconds", timings.featurize_seconds),
+                ("train.solve_seconds", timings.solve_seconds),
+                ("train.calibrate_seconds", timings.calibrate_seconds),
+            ]);
+        }
+        context.engine.stores().metadata.log_metrics(&run_id, 0, &metrics)?;
 
         let model_file = context.temp_file()?;
         classifier
