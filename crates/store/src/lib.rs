@@ -25,7 +25,7 @@ pub use metadata::{
     ArtifactRecord, CacheHit, Lineage, LineageArtifact, LineageEdge, LockInfo, MetadataStore,
     MetricPoint, ModelVersion, NamedArtifact, NewModelVersion, NewRun, NodeKind, Run,
     RunComparison, RunDetails, RunFilter, RunStatus, StepExecution, StepOutput, StepStatus,
-    Trigger, VersionStatus,
+    Trigger, VersionRegistration, VersionStatus,
 };
 pub use names::{validate_alias, validate_model_name};
 pub use stores::{Stores, DEFAULT_DIR};

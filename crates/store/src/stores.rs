@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use crate::{ArtifactStore, MetadataStore, NewModelVersion, StoreError};
+use crate::{ArtifactStore, MetadataStore, NewModelVersion, StoreError, VersionRegistration};
 
 /// Default directory of the stores, relative to the project directory.
 pub const DEFAULT_DIR: &str = ".topicops";
@@ -38,6 +38,23 @@ impl Stores {
     /// Registers a model version after checking that its file is in the artifact store with
     /// the recorded size, so no version can point at a missing object.
     pub fn register_version(&self, new_version: &NewModelVersion) -> Result<u32, StoreError> {
+        self.check_model_file(new_version)?;
+        self.metadata.register_version(new_version)
+    }
+
+    /// Returns the existing version with the same model file, or registers a new one, after
+    /// the same file check as [`Stores::register_version`]. See
+    /// [`MetadataStore::find_or_register_version`].
+    pub fn find_or_register_version(
+        &self,
+        new_version: &NewModelVersion,
+    ) -> Result<VersionRegistration, StoreError> {
+        self.check_model_file(new_version)?;
+        self.metadata.find_or_register_version(new_version)
+    }
+
+    /// Checks that the model file of `new_version` is stored with its recorded size.
+    fn check_model_file(&self, new_version: &NewModelVersion) -> Result<(), StoreError> {
         let artifact = &new_version.artifact.artifact;
         let path = self
             .artifacts
@@ -57,7 +74,7 @@ impl Stores {
                 description: Some(format!("`{}`", new_version.artifact.name)),
             });
         }
-        self.metadata.register_version(new_version)
+        Ok(())
     }
 
     /// Checks an artifact's content against its hash. A missing or corrupt artifact's error

@@ -1,6 +1,8 @@
 //! The `register` step: a candidate that passed the gate becomes a new version of the model
 //! in the registry and, unless configured otherwise, the `champion`. A candidate whose model
-//! file is already registered (an identical rerun) registers nothing new.
+//! file is already registered (an identical rerun) resolves to that version, registers
+//! nothing new and moves no alias. The registry looks the file up in the transaction that
+//! would insert it, so concurrent identical runs also share one version.
 
 use std::collections::BTreeMap;
 
@@ -66,17 +68,6 @@ pub fn run(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipeli
             return Ok(vec![context.put_json("registration", &registration)?]);
         }
 
-        let existing = match metadata.list_versions(&name) {
-            Ok(versions) => versions.into_iter().find(|v| v.artifact.hash == model_artifact.hash),
-            Err(store::StoreError::ModelNotFound { .. }) => None,
-            Err(error) => return Err(error.into()),
-        };
-        if let Some(version) = existing {
-            tracing::info!(model = %name, version = version.version, "model file already registered; nothing new");
-            registration.version = Some(version.version);
-            return Ok(vec![context.put_json("registration", &registration)?]);
-        }
-
         let evaluations: BTreeMap<String, Evaluation> = context.get_json("evaluation", &evaluation_artifact)?;
         let mut metrics = BTreeMap::new();
         for (test_set, evaluation) in &evaluations {
@@ -94,7 +85,7 @@ pub fn run(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipeli
         });
         let profile = upstream.get(&run_id, StepName::Evaluate, "profile")?;
         metadata_json["profile"] = serde_json::to_value(profile).unwrap_or_default();
-        let version = stores.register_version(&NewModelVersion {
+        let registered = stores.find_or_register_version(&NewModelVersion {
             model: name.clone(),
             artifact: NamedArtifact::stored("model", model_artifact.clone(), "application/vnd.topicops.model+safetensors"),
             run_id: Some(run_id.clone()),
@@ -106,8 +97,13 @@ pub fn run(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipeli
                 upstream.get(&run_id, StepName::Evaluate, "profile")?.hash.clone(),
             ],
         })?;
+        let version = registered.version;
         registration.version = Some(version);
-        registration.created = true;
+        registration.created = registered.created;
+        if !registered.created {
+            tracing::info!(model = %name, version, "model file already registered; nothing new");
+            return Ok(vec![context.put_json("registration", &registration)?]);
+        }
         tracing::info!(model = %name, version, "registered model version");
 
         if context.config.registry.promote {

@@ -40,7 +40,8 @@ pub use locks::LockInfo;
 pub use metric_value::{nonfinite_f64, nonfinite_map, parse_metric_value};
 pub use reads::{RunComparison, RunDetails, RunFilter};
 pub use registry::{
-    AliasAction, AliasEvent, AliasMove, ModelVersion, NewModelVersion, VersionStatus,
+    AliasAction, AliasEvent, AliasMove, ModelVersion, NewModelVersion, VersionRegistration,
+    VersionStatus,
 };
 pub use runs::{MetricPoint, NewRun, Run, RunStatus, Trigger};
 pub use steps::{CacheHit, StepExecution, StepOutput, StepStatus};

@@ -50,6 +50,14 @@ pub struct NewModelVersion {
     pub built_from: Vec<String>,
 }
 
+/// Outcome of [`MetadataStore::find_or_register_version`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRegistration {
+    pub version: u32,
+    /// False when `version` already existed with the same model file.
+    pub created: bool,
+}
+
 /// A registered model version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelVersion {
@@ -155,6 +163,104 @@ pub(crate) fn load_run_versions(
     Ok(versions)
 }
 
+/// Columns of a new `model_versions` row that are computed before its transaction.
+struct VersionRow {
+    metadata_json: String,
+    metrics_json: String,
+    created_by: String,
+}
+
+impl VersionRow {
+    /// Validates the names and hashes of `new_version` and encodes its JSON columns.
+    fn prepare(new_version: &NewModelVersion) -> Result<VersionRow, StoreError> {
+        names::validate_model_name(&new_version.model)?;
+        new_version.artifact.validate()?;
+        for hash in &new_version.built_from {
+            validate_hash(hash)?;
+        }
+        Ok(VersionRow {
+            metadata_json: canonical_json(&new_version.metadata),
+            metrics_json: canonical_json(&nonfinite_map::to_json(&new_version.metrics)),
+            created_by: ids::current_user(),
+        })
+    }
+}
+
+/// Inserts the next version of `new_version.model`, with its lineage edges, and returns its
+/// number.
+fn insert_version(
+    transaction: &Transaction,
+    new_version: &NewModelVersion,
+    row: &VersionRow,
+) -> TxResult<u32> {
+    if let Some(run_id) = &new_version.run_id {
+        ensure_run_exists(transaction, run_id)?;
+    }
+    for hash in &new_version.built_from {
+        if load_artifact(transaction, hash)?.is_none() {
+            return Err(TxError::Store(StoreError::ArtifactNotRecorded {
+                hash: hash.clone(),
+            }));
+        }
+    }
+
+    let now = ids::now_rfc3339();
+    transaction.execute(
+        "INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)",
+        params![new_version.model, now],
+    )?;
+    upsert_artifact(
+        transaction,
+        &new_version.artifact,
+        new_version.run_id.as_deref(),
+        None,
+    )?;
+    let version: u32 = transaction.query_row(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = ?1",
+        [&new_version.model],
+        |row| row.get(0),
+    )?;
+    transaction.execute(
+        "INSERT INTO model_versions (model, version, artifact_hash, run_id, status, metadata_json,
+             metrics_json, created_at, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            new_version.model,
+            version,
+            new_version.artifact.artifact.hash,
+            new_version.run_id,
+            VersionStatus::Registered,
+            row.metadata_json,
+            row.metrics_json,
+            now,
+            row.created_by,
+        ],
+    )?;
+
+    let node = format!("{}@{version}", new_version.model);
+    let model_node = ("model_version", node.as_str());
+    add_edge(
+        transaction,
+        ("artifact", &new_version.artifact.artifact.hash),
+        model_node,
+        "built_from",
+        Some(&new_version.artifact.name),
+    )?;
+    for hash in &new_version.built_from {
+        add_edge(
+            transaction,
+            ("artifact", hash),
+            model_node,
+            "built_from",
+            None,
+        )?;
+    }
+    if let Some(run_id) = &new_version.run_id {
+        add_edge(transaction, ("run", run_id), model_node, "trained_by", None)?;
+    }
+    Ok(version)
+}
+
 fn ensure_model_exists(transaction: &Transaction, model: &str) -> TxResult<()> {
     let found = transaction
         .query_row("SELECT 1 FROM models WHERE name = ?1", [model], |_| Ok(()))
@@ -169,74 +275,46 @@ fn ensure_model_exists(transaction: &Transaction, model: &str) -> TxResult<()> {
 impl MetadataStore {
     /// Registers a new version of `new_version.model` (creating the model on first use) and
     /// returns its number: 1 for the first, then one more than the highest, also when several
-    /// processes register at once.
+    /// processes register at once. A file already registered gets another version.
     ///
     /// Contract: the model file is already in the artifact store. This method cannot check
     /// that; [`crate::Stores::register_version`] does.
     pub fn register_version(&self, new_version: &NewModelVersion) -> Result<u32, StoreError> {
-        names::validate_model_name(&new_version.model)?;
-        new_version.artifact.validate()?;
-        for hash in &new_version.built_from {
-            validate_hash(hash)?;
-        }
-        let metadata_json = canonical_json(&new_version.metadata);
-        let metrics_json = canonical_json(&nonfinite_map::to_json(&new_version.metrics));
-        let created_by = ids::current_user();
-
+        let row = VersionRow::prepare(new_version)?;
         self.write("register a model version", |transaction| {
-            if let Some(run_id) = &new_version.run_id {
-                ensure_run_exists(transaction, run_id)?;
-            }
-            for hash in &new_version.built_from {
-                if load_artifact(transaction, hash)?.is_none() {
-                    return Err(TxError::Store(StoreError::ArtifactNotRecorded { hash: hash.clone() }));
-                }
-            }
+            insert_version(transaction, new_version, &row)
+        })
+    }
 
-            let now = ids::now_rfc3339();
-            transaction.execute(
-                "INSERT OR IGNORE INTO models (name, created_at) VALUES (?1, ?2)",
-                params![new_version.model, now],
-            )?;
-            upsert_artifact(transaction, &new_version.artifact, new_version.run_id.as_deref(), None)?;
-            let version: u32 = transaction.query_row(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model = ?1",
-                [&new_version.model],
+    /// Returns the oldest version of `new_version.model` whose model file has the same hash,
+    /// or registers a new one as [`MetadataStore::register_version`] does. The lookup and the
+    /// insert share one transaction, so concurrent registrations of one file create one
+    /// version. An archived version with the same file is returned too.
+    ///
+    /// Contract: the model file is already in the artifact store; see
+    /// [`crate::Stores::find_or_register_version`].
+    pub fn find_or_register_version(
+        &self,
+        new_version: &NewModelVersion,
+    ) -> Result<VersionRegistration, StoreError> {
+        let row = VersionRow::prepare(new_version)?;
+        self.write("register a model version", |transaction| {
+            let existing: Option<u32> = transaction.query_row(
+                "SELECT MIN(version) FROM model_versions WHERE model = ?1 AND artifact_hash = ?2",
+                params![new_version.model, new_version.artifact.artifact.hash],
                 |row| row.get(0),
             )?;
-            transaction.execute(
-                "INSERT INTO model_versions (model, version, artifact_hash, run_id, status, metadata_json,
-                     metrics_json, created_at, created_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    new_version.model,
+            if let Some(version) = existing {
+                return Ok(VersionRegistration {
                     version,
-                    new_version.artifact.artifact.hash,
-                    new_version.run_id,
-                    VersionStatus::Registered,
-                    metadata_json,
-                    metrics_json,
-                    now,
-                    created_by,
-                ],
-            )?;
-
-            let node = format!("{}@{version}", new_version.model);
-            let model_node = ("model_version", node.as_str());
-            add_edge(
-                transaction,
-                ("artifact", &new_version.artifact.artifact.hash),
-                model_node,
-                "built_from",
-                Some(&new_version.artifact.name),
-            )?;
-            for hash in &new_version.built_from {
-                add_edge(transaction, ("artifact", hash), model_node, "built_from", None)?;
+                    created: false,
+                });
             }
-            if let Some(run_id) = &new_version.run_id {
-                add_edge(transaction, ("run", run_id), model_node, "trained_by", None)?;
-            }
-            Ok(version)
+            let version = insert_version(transaction, new_version, &row)?;
+            Ok(VersionRegistration {
+                version,
+                created: true,
+            })
         })
     }
 

@@ -108,6 +108,61 @@ fn threads_register_without_gaps() {
 }
 
 #[test]
+fn same_file_resolves_to_existing_version() {
+    let store = MetadataStore::open_in_memory().unwrap();
+    let register = |model: &str, byte: u8| {
+        store
+            .find_or_register_version(&new_version(model, byte, None))
+            .unwrap()
+    };
+
+    let first = register("asjc-classifier", 1);
+    let second = register("asjc-classifier", 2);
+    let again = register("asjc-classifier", 1);
+    let other_model = register("field-classifier", 1);
+
+    assert_eq!((first.version, first.created), (1, true));
+    assert_eq!((second.version, second.created), (2, true));
+    assert_eq!((again.version, again.created), (1, false));
+    assert_eq!((other_model.version, other_model.created), (1, true));
+    assert_eq!(store.list_versions("asjc-classifier").unwrap().len(), 2);
+}
+
+#[test]
+fn threads_registering_one_file_share_a_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("metadata.db");
+    drop(MetadataStore::open(&path).unwrap());
+
+    let registrations: Vec<VersionRegistration> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                scope.spawn(move || {
+                    let store = MetadataStore::open(&path).unwrap();
+                    store
+                        .find_or_register_version(&new_version("asjc-classifier", 1, None))
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+
+    assert!(
+        registrations.iter().all(|r| r.version == 1),
+        "{registrations:?}"
+    );
+    assert_eq!(
+        registrations.iter().filter(|r| r.created).count(),
+        1,
+        "{registrations:?}"
+    );
+    let store = MetadataStore::open(&path).unwrap();
+    assert_eq!(store.list_versions("asjc-classifier").unwrap().len(), 1);
+}
+
+#[test]
 fn unknown_run_blocks_registration() {
     let store = MetadataStore::open_in_memory().unwrap();
 
