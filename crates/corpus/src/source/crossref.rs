@@ -6,13 +6,11 @@
 //! allocating, and every other field (authors, references, licences) is skipped without
 //! being built.
 
-use std::cell::RefCell;
-
 use serde::Deserialize;
 
 use super::dates::{CrossrefDate, IssnTypes};
 use super::fields::{dedup_trimmed, normalize_doi, push_issn, StringList};
-use super::members::select_members;
+use super::members::parse_selected;
 use super::record::{Parsed, RecordError, RecordParser};
 use crate::clean::clean_markup;
 use crate::Work;
@@ -58,20 +56,10 @@ impl RecordParser for CrossrefParser {
     }
 
     fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)> {
-        SELECTED.with_borrow_mut(|selected| {
-            let length = select_members(bytes, is_read_field, selected)?;
-            // A selection that does not deserialize (a duplicate key, an invalid wanted
-            // value) goes to the full parse, which reports the error at its place in the file.
-            let record = serde_json::from_slice::<CrossrefRecord<'_>>(selected).ok()?;
-            Some((length, self.convert(record)))
-        })
+        // A selection that does not deserialize (a duplicate key, a wrong value) goes to the
+        // full parse, which reports the error at its place in the file.
+        parse_selected(bytes, is_read_field, |text| Some(self.convert(serde_json::from_str(text).ok()?)))
     }
-}
-
-thread_local! {
-    /// The members of the record being parsed that [`CrossrefRecord`] reads, reused between
-    /// records.
-    static SELECTED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// True for the keys of the fields [`CrossrefRecord`] reads.
@@ -227,38 +215,11 @@ mod tests {
         assert!(matches!(CrossrefParser.parse("{\"DOI\": \"x\", \"DOI\": \"y\"}"), Err(RecordError::Json(_))));
     }
 
-    /// Captures the field names serde's derive passes to `deserialize_struct`.
-    struct FieldNames(Vec<&'static str>);
-
-    impl<'de> serde::Deserializer<'de> for &mut FieldNames {
-        type Error = serde::de::value::Error;
-
-        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-            Err(serde::de::Error::custom("only structs are described"))
-        }
-
-        fn deserialize_struct<V: serde::de::Visitor<'de>>(
-            self,
-            _: &'static str,
-            fields: &'static [&'static str],
-            _: V,
-        ) -> Result<V::Value, Self::Error> {
-            self.0 = fields.to_vec();
-            Err(serde::de::Error::custom("field names captured"))
-        }
-
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
-            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
-        }
-    }
-
     #[test]
     fn selected_keys_are_record_fields() {
-        let mut names = FieldNames(Vec::new());
-        let _ = CrossrefRecord::deserialize(&mut names);
-        assert_eq!(names.0.len(), 15);
-        for name in &names.0 {
+        let names = crate::source::members::struct_field_names::<CrossrefRecord<'_>>();
+        assert_eq!(names.len(), 15);
+        for name in &names {
             assert!(is_read_field(name.as_bytes()), "`{name}` is read but not selected");
         }
         assert!(!is_read_field(b"reference"));

@@ -1,22 +1,48 @@
 //! Selecting the top-level members of a JSON object that a parser reads, and skipping the
 //! others without parsing them. Most of a Crossref record's bytes are reference and author
-//! lists that topicops never reads; serde_json visits each of their tokens even to ignore
-//! them, which costs as much CPU as decompressing the file. This module steps over them
-//! with `memchr` and a bracket count instead, and hands the parser a small object made of
-//! the members it asked for.
+//! lists that topicops never reads. serde_json visits each of their tokens even to ignore
+//! them, which cost as much CPU as decompressing the file. This module steps over them a
+//! 64-byte block at a time and hands the parser a small object made of the members it reads.
 //!
-//! Skipped values are checked for balanced and matching brackets, closed strings, and bytes
-//! that can occur in JSON outside strings. They are not fully parsed, in the way on-demand JSON parsers such as simdjson's
-//! leave skipped values unvalidated. Whatever fails a check is left to the full parse, so
-//! the caller reports it exactly as before.
+//! Skipped values are checked for balanced and matching brackets, closed strings without
+//! raw line breaks, and bytes that cannot occur in JSON outside strings. They are not fully
+//! parsed, so an error inside a skipped value that keeps its brackets and quotes balanced
+//! goes unreported. simdjson's On-Demand API makes the same trade. Whatever fails a check is
+//! left to the full parse, so the caller reports it exactly as before.
 
 mod blocks;
 
-use blocks::{classify, BLOCK_BYTES};
+use std::cell::RefCell;
 
-/// Deepest nesting of a skipped value that the bracket check tracks (one bit per level);
-/// deeper values are left to the full parse, which skips them at any depth.
+use blocks::{classify_bytes, BlockMasks, BLOCK_BYTES};
+
+/// Deepest nesting of a skipped value that the bracket check tracks, one bit per level.
+/// Deeper values are left to the full parse, which skips them at any depth.
 const MAX_DEPTH: u32 = 128;
+
+thread_local! {
+    /// The selected members of the record being parsed, reused between records.
+    static SELECTED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Selects the members of the record at the start of `bytes` whose key `wanted` accepts and
+/// hands them to `parse` as the text of one JSON object. Returns the record's length in
+/// bytes and what `parse` returned, or `None` when the selection fails (see
+/// [`select_members`]), is not valid UTF-8, or `parse` returns `None`.
+///
+/// The UTF-8 check covers the selection only, which lets `parse` use `serde_json::from_str`
+/// and skip serde_json's check of each string.
+pub(crate) fn parse_selected<T>(
+    bytes: &[u8],
+    wanted: impl Fn(&[u8]) -> bool,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<(usize, T)> {
+    SELECTED.with_borrow_mut(|selected| {
+        let length = select_members(bytes, wanted, selected)?;
+        let text = simdutf8::basic::from_utf8(selected).ok()?;
+        Some((length, parse(text)?))
+    })
+}
 
 /// Copies the members of the JSON object at the start of `bytes` whose key `wanted` accepts
 /// into `selected`, as one JSON object, and returns the length of the whole object in bytes.
@@ -116,6 +142,27 @@ fn skip_value(bytes: &[u8], start: usize) -> Option<usize> {
 /// strings (a running XOR of the quote bits), and only the brackets outside strings are
 /// visited one by one. Most bytes are therefore never looked at individually.
 fn skip_nested(bytes: &[u8], start: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { skip_nested_avx2(bytes, start) };
+    }
+    skip_nested_with(bytes, start, classify_bytes)
+}
+
+/// [`skip_nested`] compiled for AVX2, so that the block classification inlines.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn skip_nested_avx2(bytes: &[u8], start: usize) -> Option<usize> {
+    // SAFETY: this function only runs on CPUs with AVX2.
+    skip_nested_with(bytes, start, |block| unsafe { blocks::avx2::classify(block) })
+}
+
+#[inline(always)]
+fn skip_nested_with(bytes: &[u8], start: usize, classify: impl Fn(&[u8; BLOCK_BYTES]) -> BlockMasks) -> Option<usize> {
     // Bit `d` of `objects` is set when the container at depth `d + 1` is an object.
     let mut objects: u128 = 0;
     let mut depth: u32 = 0;
@@ -150,7 +197,7 @@ fn skip_nested(bytes: &[u8], start: usize) -> Option<usize> {
             return None;
         }
 
-        let mut brackets = (masks.open_object | masks.close_object | masks.open_array | masks.close_array) & outside;
+        let mut brackets = (masks.open | masks.close) & outside;
         while brackets != 0 {
             let index = brackets.trailing_zeros() as usize;
             brackets &= brackets - 1;
@@ -202,15 +249,50 @@ fn escaped_bytes(backslashes: u64, carry: &mut bool) -> u64 {
     escaped
 }
 
-/// Returns the running XOR of the bits of `quotes` from bit 0 up: bit `i` is set when an
-/// odd number of quotes lies at or before byte `i`, that is, when byte `i` is inside a string
-/// (or is its opening quote).
+/// Returns the running XOR of the bits of `quotes` from bit 0 up. Bit `i` is set when an odd
+/// number of quotes lies at or before byte `i`, so when byte `i` is inside a string or is
+/// its opening quote.
 fn prefix_xor(quotes: u64) -> u64 {
     let mut inside = quotes;
     for shift in [1, 2, 4, 8, 16, 32] {
         inside ^= inside << shift;
     }
     inside
+}
+
+/// Returns the field names that serde's derive gives `T`, so that a parser's `wanted` keys
+/// can be checked against the struct it deserializes.
+#[cfg(test)]
+pub(crate) fn struct_field_names<'de, T: serde::Deserialize<'de>>() -> Vec<&'static str> {
+    /// A deserializer that records the field names passed to `deserialize_struct`.
+    struct FieldNames(Vec<&'static str>);
+
+    impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("only structs are described"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = fields.to_vec();
+            Err(serde::de::Error::custom("field names recorded"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut names = FieldNames(Vec::new());
+    let _ = T::deserialize(&mut names);
+    names.0
 }
 
 #[cfg(test)]
@@ -330,6 +412,35 @@ mod tests {
             assert!(stream.next().unwrap().is_ok(), "case {case}: {text}");
             let selected = select(&text, &["a"]);
             assert_eq!(selected, Some((stream.byte_offset(), r#"{"a": 1}"#.to_string())), "case {case}: {text}");
+        }
+    }
+
+    #[test]
+    fn mutated_records_never_panic() {
+        // Single-byte changes, cuts and insertions of a record: the selection may fail, but
+        // when it succeeds on text serde_json accepts, both must agree on where it ends.
+        let record = br#"{"DOI": "10.1/a", "reference": [{"key": "k\"1", "unstructured": "A [b] {c}"}, {"doi": "x"}],
+            "title": ["T"], "issued": {"date-parts": [[2001, 2]]}, "score": -1.5e3, "x": [true, false, null]}"#;
+        let alphabet = b"\"\\{}[],: \n9ex\xc3";
+        let mut state = 0x1234_5678_9abc_def0_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut text = record.to_vec();
+            let at = (state >> 8) as usize % text.len();
+            let byte = alphabet[(state >> 40) as usize % alphabet.len()];
+            match state % 3 {
+                0 => text[at] = byte,
+                1 => text.truncate(at),
+                _ => text.insert(at, byte),
+            }
+            let mut selected = Vec::new();
+            let Some(length) = select_members(&text, |key| key == b"title", &mut selected) else { continue };
+            let mut stream = serde_json::Deserializer::from_slice(&text).into_iter::<serde::de::IgnoredAny>();
+            if let Some(Ok(_)) = stream.next() {
+                assert_eq!(length, stream.byte_offset(), "{}", String::from_utf8_lossy(&text));
+            }
         }
     }
 

@@ -15,7 +15,8 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::fields::{millis_from_iso, push_issn, year_from_value, StringList};
-use super::record::{deserialize_prefix, Parsed, RecordError, RecordParser};
+use super::members::parse_selected;
+use super::record::{Parsed, RecordError, RecordParser};
 use crate::clean::clean_markup;
 use crate::labels::LabelSources;
 use crate::taxonomy::{Level, Taxonomy};
@@ -67,9 +68,25 @@ impl RecordParser for OpenAlexParser {
     }
 
     fn parse_prefix(&self, bytes: &[u8]) -> Option<(usize, Result<Parsed, RecordError>)> {
-        let (length, record) = deserialize_prefix::<OpenAlexRecord<'_>>(bytes)?;
-        Some((length, self.convert(record)))
+        parse_selected(bytes, is_read_field, |text| Some(self.convert(serde_json::from_str(text).ok()?)))
     }
+}
+
+/// True for the keys of the fields [`OpenAlexRecord`] reads.
+fn is_read_field(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"id"
+            | b"title"
+            | b"display_name"
+            | b"abstract_inverted_index"
+            | b"primary_location"
+            | b"primary_topic"
+            | b"topics"
+            | b"type"
+            | b"publication_year"
+            | b"updated_date"
+    )
 }
 
 impl OpenAlexParser {
@@ -206,6 +223,41 @@ mod tests {
         let mut warnings = Vec::new();
         assert_eq!(rebuild_abstract(&index, &mut warnings).as_deref(), Some("a"));
         assert_eq!(warnings.len(), 1);
+    }
+
+    #[test]
+    fn selected_keys_are_record_fields() {
+        let names = crate::source::members::struct_field_names::<OpenAlexRecord<'_>>();
+        assert_eq!(names.len(), 10);
+        for name in &names {
+            assert!(is_read_field(name.as_bytes()), "`{name}` is read but not selected");
+        }
+        assert!(!is_read_field(b"authorships"));
+    }
+
+    /// Every work of the shared OpenAlex sample must read the same through the member
+    /// selection as through a full parse.
+    #[test]
+    fn prefix_parse_matches_full_parse_on_sample() {
+        use std::io::BufRead;
+
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/openalex/works.jsonl.gz");
+        let parser = OpenAlexParser::new(Arc::new(LabelSources::new(Taxonomy::builtin())));
+        let mut compared = 0;
+        for (index, line) in crate::source::open_text(&path).expect("the shared OpenAlex sample").lines().enumerate() {
+            let line = line.unwrap();
+            if line.trim().is_empty() {
+                continue;
+            }
+            let (length, prefix) = parser.parse_prefix(line.as_bytes()).unwrap_or_else(|| panic!("line {}", index + 1));
+            assert_eq!(length, line.trim_end().len(), "line {}", index + 1);
+            let (prefix, full) = (prefix.unwrap(), parser.parse(&line).unwrap());
+            assert_eq!(prefix.work, full.work, "line {}", index + 1);
+            assert_eq!(prefix.warnings, full.warnings, "line {}", index + 1);
+            compared += 1;
+        }
+        // The sample's 1,928 works, counted with `zcat works.jsonl.gz | wc -l`.
+        assert_eq!(compared, 1928);
     }
 
     #[test]
