@@ -158,20 +158,117 @@ fn stalled_client_does_not_block_others() {
     drop(stalled_headers);
 }
 
+/// `--header-timeout-ms` of the connection-timeout tests, a tenth of the 10 s default, so a
+/// server that ignored the option would fail them.
+const HEADER_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// Time beyond the header timeout that a test waits for the server to close a connection
+/// before it reports the connection as held open.
+const CLOSE_ALLOWANCE: Duration = Duration::from_secs(4);
+
+/// Reads from `stream` until the server closes it, at most until `since + limit`. Returns
+/// the time from `since` to the close and the bytes received, or the read error (a timeout
+/// when the connection was still open).
+fn wait_for_close(stream: &mut TcpStream, since: Instant, limit: Duration) -> std::io::Result<(Duration, Vec<u8>)> {
+    let remaining = limit.saturating_sub(since.elapsed()).max(Duration::from_millis(1));
+    stream.set_read_timeout(Some(remaining))?;
+    let mut bytes = Vec::new();
+    match stream.read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(error) => return Err(error),
+    }
+    Ok((since.elapsed(), bytes))
+}
+
+/// Reads one response with a `Content-Length` body off a keep-alive connection and returns
+/// its status.
+fn read_keep_alive_response(stream: &mut TcpStream) -> std::io::Result<u16> {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        if let Some(split) = bytes.windows(4).position(|window| window == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&bytes[..split]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse().ok())
+                .unwrap_or_else(|| panic!("the response has no Content-Length: {head}"));
+            if bytes.len() >= split + 4 + length {
+                return Ok(head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0));
+            }
+        }
+        let read = stream.read(&mut buffer)?;
+        if read == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        bytes.extend_from_slice(&buffer[..read]);
+    }
+}
+
+/// Asserts that every log line about a header timeout is a debug line.
+fn assert_timeouts_logged_at_debug(log: &str) {
+    let lines: Vec<&str> = log.lines().filter(|line| line.contains("request headers did not arrive in time")).collect();
+    assert!(!lines.is_empty(), "no header timeout was logged: {log}");
+    for line in lines {
+        assert!(line.contains("DEBUG"), "a header timeout is logged above debug: {line}");
+    }
+}
+
 #[test]
-#[ignore = "topicops serve never closes a connection that stops in the middle of its headers: \
-            no header read timeout is set (seen open after 60 s with --timeout-ms 1000)"]
 fn stalled_headers_are_timed_out() {
     let directory = tempfile::tempdir().unwrap();
-    let server = trained_server(directory.path(), &[]);
-    let mut stalled = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    stalled.write_all(b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    let header_timeout_ms = HEADER_TIMEOUT.as_millis().to_string();
+    let mut server = trained_server(directory.path(), &["--header-timeout-ms", &header_timeout_ms]);
+    let cases: [(&str, &[u8]); 2] =
+        [("half a request head", b"POST /v1/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"), ("no bytes at all", b"")];
 
-    // The request timeout is 1 s; allow 30 s for any header timeout before calling it a hang.
-    stalled.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut buffer = Vec::new();
-    let result = stalled.read_to_end(&mut buffer);
-    assert!(result.is_ok(), "the stalled connection was still open after 30 s: {result:?}");
+    // The server's timer starts after the connection is accepted, so after `opened`.
+    let opened = Instant::now();
+    let mut streams = Vec::new();
+    for (case, bytes) in cases {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        stream.write_all(bytes).unwrap();
+        streams.push((case, stream));
+    }
+    for (case, mut stream) in streams {
+        let closed = wait_for_close(&mut stream, opened, HEADER_TIMEOUT + CLOSE_ALLOWANCE);
+        let (after, bytes) = closed.unwrap_or_else(|error| {
+            panic!("{case}: the connection was still open {:?} after it opened: {error}", HEADER_TIMEOUT + CLOSE_ALLOWANCE)
+        });
+        assert!(after >= HEADER_TIMEOUT, "{case}: closed {after:?} after opening, before the header timeout");
+        assert!(bytes.is_empty(), "{case}: got a response {:?}", String::from_utf8_lossy(&bytes));
+    }
+    server.assert_alive("connections that stalled in their headers");
+    assert_timeouts_logged_at_debug(&server.log());
+}
+
+#[test]
+fn idle_keep_alive_connection_is_closed() {
+    let directory = tempfile::tempdir().unwrap();
+    let header_timeout_ms = HEADER_TIMEOUT.as_millis().to_string();
+    let mut server = trained_server(directory.path(), &["--header-timeout-ms", &header_timeout_ms]);
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+    // A pause of half the header timeout between two requests keeps the connection.
+    stream.write_all(request).unwrap();
+    assert_eq!(read_keep_alive_response(&mut stream).unwrap(), 200);
+    std::thread::sleep(HEADER_TIMEOUT / 2);
+    stream.write_all(request).unwrap();
+    assert_eq!(read_keep_alive_response(&mut stream).unwrap(), 200);
+
+    // The server's timer started when it finished writing the response, a little before
+    // `answered`, hence the lower bound of half the timeout.
+    let answered = Instant::now();
+    let closed = wait_for_close(&mut stream, answered, HEADER_TIMEOUT + CLOSE_ALLOWANCE);
+    let (after, bytes) = closed.unwrap_or_else(|error| {
+        panic!("the idle connection was still open {:?} after the last response: {error}", HEADER_TIMEOUT + CLOSE_ALLOWANCE)
+    });
+    assert!(after >= HEADER_TIMEOUT / 2, "closed {after:?} after the last response, well before the header timeout");
+    assert!(bytes.is_empty(), "the idle connection got {:?}", String::from_utf8_lossy(&bytes));
+    server.assert_alive("an idle keep-alive connection");
 }
 
 #[test]

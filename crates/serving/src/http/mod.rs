@@ -1,9 +1,11 @@
 //! The HTTP server: configuration, shared state, the router and the run loop with graceful
 //! shutdown. Handlers live in [`scoring`] (prediction endpoints) and [`ops`] (health,
-//! metrics, model information, reload), request plumbing in [`middleware`] and [`body`].
+//! metrics, model information, reload), request plumbing in [`middleware`] and [`body`],
+//! and the accept loop with its header read timeout in [`connections`].
 
 mod api_error;
 mod body;
+mod connections;
 mod middleware;
 pub mod openapi;
 mod ops;
@@ -32,6 +34,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 pub const DEFAULT_MAX_BATCH: usize = 1000;
 /// Default `--timeout-ms`.
 pub const DEFAULT_TIMEOUT_MS: u64 = 10_000;
+/// Default `--header-timeout-ms`: 10 s, like the request timeout, and ample for a request
+/// head of a few hundred bytes.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
 /// Default `--poll-interval-ms`.
 pub const DEFAULT_POLL_INTERVAL_MS: u64 = 2000;
 
@@ -49,6 +54,10 @@ pub struct ServeConfig {
     pub max_batch: usize,
     /// Time allowed per request, body included.
     pub timeout_ms: u64,
+    /// Time allowed for a request's headers, from the moment the connection opens or, on a
+    /// keep-alive connection, the previous response ends. The connection is closed without
+    /// a response when it runs out, so this is also the idle keep-alive timeout.
+    pub header_timeout_ms: u64,
     /// How often the registry is checked for alias moves; 0 disables polling.
     pub poll_interval_ms: u64,
     /// Bearer token for state-changing endpoints; required when `addr` is not loopback.
@@ -65,6 +74,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_batch", &self.max_batch)
             .field("timeout_ms", &self.timeout_ms)
+            .field("header_timeout_ms", &self.header_timeout_ms)
             .field("poll_interval_ms", &self.poll_interval_ms)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("prediction_log", &self.prediction_log)
@@ -80,6 +90,7 @@ impl ServeConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_batch: DEFAULT_MAX_BATCH,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
             poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
             token: None,
             prediction_log: None,
@@ -97,6 +108,7 @@ impl ServeConfig {
         positive("--max-body-bytes", self.max_body_bytes as u64)?;
         positive("--max-batch", self.max_batch as u64)?;
         positive("--timeout-ms", self.timeout_ms)?;
+        positive("--header-timeout-ms", self.header_timeout_ms)?;
         if let Some(token) = &self.token {
             if token.trim().is_empty() {
                 return Err(ServingError::InvalidOption { option: "--token", reason: "must not be blank".to_string() });
@@ -185,6 +197,11 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting, lets requests in flight
     /// finish, and returns. Polls the registry for alias moves meanwhile.
+    ///
+    /// NOTE: at shutdown hyper 1.13 closes at once any connection it has read nothing from
+    /// yet, so a request still unread in the socket buffer gets no response. A connection
+    /// whose first request head is partly read stays open until its header timeout runs
+    /// out, so stopping can take up to `header_timeout_ms`.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServingError> {
         let addr = self.local_addr()?;
         let state = self.state;
@@ -205,16 +222,18 @@ impl Server {
             reference = source.reference(),
             version = ?model.as_ref().map(|model| model.info.version),
             poll_interval_ms,
+            header_timeout_ms = state.config.header_timeout_ms,
             "serving"
         );
+        let header_timeout = Duration::from_millis(state.config.header_timeout_ms);
         let app = router(state);
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        connections::serve_connections(self.listener, app, header_timeout, shutdown).await;
         let _ = stop_polling.send(true);
         if let Some(poller) = poller {
             let _ = poller.await;
         }
         tracing::info!(%addr, "server stopped");
-        served.map_err(|error| ServingError::Serve { addr, error })
+        Ok(())
     }
 }
 

@@ -35,6 +35,12 @@ pub struct ServeArgs {
     /// Time allowed per request, body included, in milliseconds.
     #[arg(long, default_value_t = serving::http::DEFAULT_TIMEOUT_MS)]
     pub timeout_ms: u64,
+    /// Time allowed for a request's headers, in milliseconds, counted from the moment the
+    /// connection opens or, on a keep-alive connection, the previous response ends. When it
+    /// runs out the connection is closed without a response, so this also closes idle
+    /// keep-alive connections.
+    #[arg(long, default_value_t = serving::http::DEFAULT_HEADER_TIMEOUT_MS)]
+    pub header_timeout_ms: u64,
     /// How often the registry is checked for alias moves, in milliseconds (0: never).
     #[arg(long, default_value_t = serving::http::DEFAULT_POLL_INTERVAL_MS)]
     pub poll_interval_ms: u64,
@@ -61,6 +67,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     config.max_body_bytes = args.max_body_bytes;
     config.max_batch = args.max_batch;
     config.timeout_ms = args.timeout_ms;
+    config.header_timeout_ms = args.header_timeout_ms;
     config.poll_interval_ms = args.poll_interval_ms;
     config.token = args.token.filter(|token| !token.is_empty());
     config.prediction_log = args.log_predictions.map(|path| PredictionLogConfig {
