@@ -10,6 +10,8 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use crate::labels::normalize_issn;
+
 /// A field that should be a list of strings, read whatever shape it arrived in. A bare string
 /// becomes a one-element list and null an empty one; an object, a number or a boolean is
 /// dropped and named in `unexpected`. Strings without escapes borrow from the record text.
@@ -168,29 +170,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for ListElement<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(ListElementVisitor(PhantomData))
     }
-}
-
-/// Normalises an ISSN to eight characters without the hyphen and with an upper-case check
-/// character (`0028-083x` → `0028083X`). A URL form (`http://id.crossref.org/issn/0028-083x`,
-/// found in old Crossref records) is reduced to its last path segment. Returns `None` unless
-/// the text, once spaces and hyphens are removed, is seven digits followed by a digit or `X`.
-///
-/// NOTE: the check digit is not verified. Publishers print, and the Scopus source list
-/// indexes, ISSNs whose check digit is wrong (13 of the 56,407 ISSNs in the July 2021 list),
-/// and dropping them would lose those journals' labels.
-pub fn normalize_issn(text: &str) -> Option<String> {
-    let mut normalized = String::with_capacity(8);
-    let text = text.trim();
-    let text = text.rsplit('/').next().unwrap_or(text);
-    for character in text.chars() {
-        match character {
-            '-' | ' ' | '\u{2010}' | '\u{2013}' => {}
-            '0'..='9' if normalized.len() < 8 => normalized.push(character),
-            'x' | 'X' if normalized.len() == 7 => normalized.push('X'),
-            _ => return None,
-        }
-    }
-    (normalized.len() == 8).then_some(normalized)
 }
 
 /// Appends the normalised form of `issn` to `issns` unless it is invalid or already there.
