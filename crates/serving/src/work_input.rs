@@ -5,9 +5,8 @@
 //! to the server yields the features it would have yielded in training.
 
 use corpus::clean::clean_markup;
-use corpus::source::fields::{normalize_doi, push_issn, StringList};
+use corpus::source::fields::push_issn;
 use corpus::Work;
-use serde::Deserialize;
 use serde_json::Value;
 
 /// The fields of a work a request can carry, before cleaning.
@@ -44,73 +43,14 @@ impl WorkFields {
     }
 }
 
-/// The fields of a Crossref `/works` item that prediction reads.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CrossrefItem<'a> {
-    #[serde(rename = "DOI", borrow)]
-    doi: StringList<'a>,
-    #[serde(borrow)]
-    title: StringList<'a>,
-    #[serde(rename = "abstract", borrow)]
-    abstract_text: StringList<'a>,
-    #[serde(rename = "container-title", borrow)]
-    container_title: StringList<'a>,
-    #[serde(rename = "ISSN", borrow)]
-    issn: StringList<'a>,
-    #[serde(rename = "issn-type")]
-    issn_type: Option<Value>,
-    #[serde(borrow)]
-    publisher: StringList<'a>,
-    #[serde(rename = "type", borrow)]
-    work_type: StringList<'a>,
-}
-
-/// Converts one Crossref `/works` item into a work. Fields of unexpected shapes are ignored,
-/// as the corpus reader ignores them; an item that is not a JSON object is an error.
-///
-/// TODO: switch to a public single-item parser of the corpus crate once it exposes one. Its
-/// Crossref parser is private, so this function repeats the field rules prediction needs.
+/// Converts one Crossref `/works` item into a work with the corpus reader's field rules, so
+/// a work scores the same whether it came from a file or a request. Fields of unexpected
+/// shapes are ignored, and an item that is not a JSON object is an error.
 pub fn work_from_crossref_item(item: &Value) -> Result<Work, String> {
     if !item.is_object() {
         return Err(format!("expected a Crossref work object, got {}", json_type(item)));
     }
-    let record = CrossrefItem::deserialize(item).map_err(|error| error.to_string())?;
-
-    let mut issns = Vec::new();
-    for issn in &record.issn.values {
-        push_issn(&mut issns, issn);
-    }
-    for entry in record.issn_type.iter().flat_map(issn_type_values) {
-        push_issn(&mut issns, entry);
-    }
-    Ok(Work {
-        id: record.doi.values.iter().find_map(|doi| normalize_doi(doi)).unwrap_or_default(),
-        title: record.title.first_cleaned(clean_markup),
-        abstract_text: record.abstract_text.first_cleaned(clean_markup),
-        venue: record.container_title.first_cleaned(clean_markup),
-        issns,
-        publisher: record.publisher.first_cleaned(clean_markup),
-        work_type: record.work_type.first_trimmed(),
-        ..Work::default()
-    })
-}
-
-/// Returns the `value` of each `issn-type` entry (`[{"value": "...", "type": "print"}]`),
-/// accepting a single entry or bare strings too.
-fn issn_type_values(value: &Value) -> Vec<&str> {
-    let entries: Vec<&Value> = match value {
-        Value::Array(entries) => entries.iter().collect(),
-        other => vec![other],
-    };
-    entries
-        .into_iter()
-        .filter_map(|entry| match entry {
-            Value::String(text) => Some(text.as_str()),
-            Value::Object(object) => object.get("value").and_then(Value::as_str),
-            _ => None,
-        })
-        .collect()
+    corpus::source::crossref_work_from_item(item).map_err(|error| error.to_string())
 }
 
 /// Names a JSON value's type for error messages: "a number", "an object".

@@ -84,8 +84,30 @@ fn is_read_field(key: &[u8]) -> bool {
     )
 }
 
+/// Reads one Crossref `/works` item, as the REST API returns it, with the field rules of the
+/// file reader. Labels are not attached, and an item without a DOI gets an empty id, so
+/// that a caller scoring the item needs no identifier. Fails when `item` is not an object or
+/// a field cannot be read at all.
+pub fn work_from_item(item: &serde_json::Value) -> Result<Work, serde_json::Error> {
+    // serde's derive also accepts a list of field values, which no Crossref item is.
+    if !item.is_object() {
+        return Err(serde::de::Error::custom("expected a Crossref work object"));
+    }
+    let record = CrossrefRecord::deserialize(item)?;
+    Ok(CrossrefParser.fields(record).work)
+}
+
 impl CrossrefParser {
     fn convert(&self, record: CrossrefRecord<'_>) -> Result<Parsed, RecordError> {
+        let parsed = self.fields(record);
+        if parsed.work.id.is_empty() {
+            return Err(RecordError::MissingId("the record has no DOI (absent, null or blank)".to_string()));
+        }
+        Ok(parsed)
+    }
+
+    /// Builds the work of a record, with an empty id when it has no usable DOI.
+    fn fields(&self, record: CrossrefRecord<'_>) -> Parsed {
         let mut warnings = Vec::new();
         for (name, list) in [
             ("DOI", &record.doi),
@@ -102,9 +124,7 @@ impl CrossrefParser {
             }
         }
 
-        let Some(id) = record.doi.values.iter().find_map(|doi| normalize_doi(doi)) else {
-            return Err(RecordError::MissingId("the record has no DOI (absent, null or blank)".to_string()));
-        };
+        let id = record.doi.values.iter().find_map(|doi| normalize_doi(doi)).unwrap_or_default();
 
         let mut issns = Vec::new();
         for issn in &record.issn.values {
@@ -130,7 +150,7 @@ impl CrossrefParser {
             indexed_ms,
             labels: Vec::new(),
         };
-        Ok(Parsed { work, subjects: Some(dedup_trimmed(&record.subject.values)), warnings })
+        Parsed { work, subjects: Some(dedup_trimmed(&record.subject.values)), warnings }
     }
 }
 
@@ -268,6 +288,21 @@ mod tests {
         }
         // All 26,095 records of the sample, counted with Python's json module.
         assert_eq!(compared, 26_095);
+    }
+
+    #[test]
+    fn item_reads_like_file_record() {
+        let text = r#"{"DOI": "10.1/X", "title": ["<i>T</i>"], "ISSN": ["0003-987X"], "issued": {"date-parts": [[1999]]}}"#;
+        let item: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(work_from_item(&item).unwrap(), parse(text).work);
+    }
+
+    #[test]
+    fn item_without_doi_has_empty_id() {
+        let work = work_from_item(&serde_json::json!({"title": "Bare title"})).unwrap();
+        assert_eq!(work.id, "");
+        assert_eq!(work.title.as_deref(), Some("Bare title"));
+        assert!(work_from_item(&serde_json::json!(["x"])).is_err());
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! Skipped values are checked for balanced and matching brackets, closed strings without
 //! raw line breaks, and bytes that cannot occur in JSON outside strings. They are not fully
 //! parsed, so an error inside a skipped value that keeps its brackets and quotes balanced
-//! goes unreported. simdjson's On-Demand API makes the same trade. Whatever fails a check is
-//! left to the full parse, so the caller reports it exactly as before.
+//! goes unreported. simdjson's On-Demand API makes the same trade. A record that fails a
+//! check is left to the full parse, which reports the error with its line and column.
 
 mod blocks;
 
@@ -25,7 +25,7 @@ thread_local! {
     static SELECTED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Selects the members of the record at the start of `bytes` whose key `wanted` accepts and
+/// Selects the members of the record at the start of `bytes` whose key `keep` accepts and
 /// hands them to `parse` as the text of one JSON object. Returns the record's length in
 /// bytes and what `parse` returned, or `None` when the selection fails (see
 /// [`select_members`]), is not valid UTF-8, or `parse` returns `None`.
@@ -34,23 +34,23 @@ thread_local! {
 /// and skip serde_json's check of each string.
 pub(crate) fn parse_selected<T>(
     bytes: &[u8],
-    wanted: impl Fn(&[u8]) -> bool,
+    keep: impl Fn(&[u8]) -> bool,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Option<(usize, T)> {
     SELECTED.with_borrow_mut(|selected| {
-        let length = select_members(bytes, wanted, selected)?;
+        let length = select_members(bytes, keep, selected)?;
         let text = simdutf8::basic::from_utf8(selected).ok()?;
         Some((length, parse(text)?))
     })
 }
 
-/// Copies the members of the JSON object at the start of `bytes` whose key `wanted` accepts
+/// Copies the members of the JSON object at the start of `bytes` whose key `keep` accepts
 /// into `selected`, as one JSON object, and returns the length of the whole object in bytes.
 ///
 /// Returns `None`, leaving the record to a full parse, when the object does not end within
 /// `bytes`, a key contains an escape, or a check on a skipped value fails (see the module
 /// documentation). `selected` is cleared first.
-pub(crate) fn select_members(bytes: &[u8], wanted: impl Fn(&[u8]) -> bool, selected: &mut Vec<u8>) -> Option<usize> {
+pub(crate) fn select_members(bytes: &[u8], keep: impl Fn(&[u8]) -> bool, selected: &mut Vec<u8>) -> Option<usize> {
     selected.clear();
     selected.push(b'{');
     if bytes.first() != Some(&b'{') {
@@ -79,7 +79,7 @@ pub(crate) fn select_members(bytes: &[u8], wanted: impl Fn(&[u8]) -> bool, selec
         }
         index = skip_whitespace(bytes, index + 1);
         let value_end = skip_value(bytes, index)?;
-        if wanted(key) {
+        if keep(key) {
             if selected.len() > 1 {
                 selected.push(b',');
             }
@@ -260,7 +260,7 @@ fn prefix_xor(quotes: u64) -> u64 {
     inside
 }
 
-/// Returns the field names that serde's derive gives `T`, so that a parser's `wanted` keys
+/// Returns the field names that serde's derive gives `T`, so that the keys a parser keeps
 /// can be checked against the struct it deserializes.
 #[cfg(test)]
 pub(crate) fn struct_field_names<'de, T: serde::Deserialize<'de>>() -> Vec<&'static str> {

@@ -31,6 +31,7 @@ use crate::taxonomy::Taxonomy;
 use crate::validate::Problem;
 use crate::{CorpusError, Work};
 
+pub use crossref::work_from_item as crossref_work_from_item;
 pub use files::{detect, list_input_files, open_text};
 pub use parallel::WorkStream;
 pub use scan::Layout;
