@@ -264,6 +264,11 @@ impl TextBuilder {
                 continue;
             }
 
+            if bytes[index] == b' ' {
+                self.pending = self.pending.max(Pending::Space);
+                index += 1;
+                continue;
+            }
             let Some(character) = text[index..].chars().next() else { break };
             if character.is_whitespace() {
                 self.pending = self.pending.max(Pending::Space);
