@@ -3,10 +3,11 @@
 //! problem in strict mode.
 //!
 //! Duplicates are resolved in two passes with bounded memory. The first pass writes every
-//! work that passes the checks, with its sequence number, to an intermediate Arrow file next
-//! to the output, and keeps only a [`DuplicateIndex`]. The second pass copies the works whose
-//! sequence number the index keeps into the artifact, which replaces the output path by a
-//! rename so readers never see a partial file.
+//! work that passes the checks to an intermediate Arrow file next to the output, and keeps
+//! only a [`DuplicateIndex`] that identifies each work by its row in that file. When no id occurred
+//! twice, that file is the artifact. Otherwise a second pass copies the rows the index keeps
+//! into a new file. Either way the artifact replaces the output path by a rename, so readers
+//! never see a partial file.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -70,12 +71,14 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
     };
 
     let spill = temporary_file(&directory, output, "spill").map_err(write_error(&directory))?;
-    let spill_writer = ArtifactWriter::new(BufWriter::new(spill.reopen().map_err(write_error(spill.path()))?), spill.path(), true)?;
+    let spill_writer = ArtifactWriter::new(BufWriter::new(spill.reopen().map_err(write_error(spill.path()))?), spill.path(), false)?;
     let mut first = FirstPass::start(input, options, Some(spill_writer))?;
     first.run(options)?;
     let FirstPass { builder, duplicates, spill: spill_writer, .. } = first;
     if let Some(writer) = spill_writer {
-        writer.finish()?.flush().map_err(write_error(spill.path()))?;
+        let mut written = writer.finish()?;
+        written.flush().map_err(write_error(spill.path()))?;
+        written.get_ref().sync_all().map_err(write_error(spill.path()))?;
     }
 
     let report = builder.report();
@@ -84,25 +87,29 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
     }
 
     let mut builder = builder;
-    let artifact = temporary_file(&directory, output, "partial").map_err(write_error(&directory))?;
-    let mut writer = ArtifactWriter::new(BufWriter::new(artifact.reopen().map_err(write_error(artifact.path()))?), output, false)?;
-    let mut spilled = read_corpus_artifact(spill.path())?;
-    while let Some(next) = spilled.next_with_sequence() {
-        let (work, sequence) = next?;
-        let sequence = sequence.ok_or_else(|| CorpusError::InvalidArtifact {
-            path: spill.path().to_path_buf(),
-            message: "the intermediate file lacks sequence numbers".to_string(),
-        })?;
-        if duplicates.is_kept(&work.id, sequence) {
-            builder.work_kept(&work);
-            writer.push(&work, sequence)?;
+    if duplicates.duplicates() == 0 {
+        // Every work written in the first pass is kept, and the report already counts them.
+        spill.persist(output).map_err(|error| CorpusError::Write { path: output.to_path_buf(), source: error.error })?;
+    } else {
+        builder.reset_kept();
+        let artifact = temporary_file(&directory, output, "partial").map_err(write_error(&directory))?;
+        let mut writer = ArtifactWriter::new(BufWriter::new(artifact.reopen().map_err(write_error(artifact.path()))?), output, false)?;
+        let mut spilled = read_corpus_artifact(spill.path())?;
+        let mut row = 0u64;
+        while let Some(work) = spilled.next() {
+            let work = work?;
+            if duplicates.is_written(&work.id, row) {
+                builder.work_kept(&work);
+                writer.push(&work, row)?;
+            }
+            row += 1;
         }
+        let mut written = writer.finish()?;
+        written.flush().map_err(write_error(output))?;
+        written.get_ref().sync_all().map_err(write_error(output))?;
+        drop(written);
+        artifact.persist(output).map_err(|error| CorpusError::Write { path: output.to_path_buf(), source: error.error })?;
     }
-    let mut written = writer.finish()?;
-    written.flush().map_err(write_error(output))?;
-    written.get_ref().sync_all().map_err(write_error(output))?;
-    drop(written);
-    artifact.persist(output).map_err(|error| CorpusError::Write { path: output.to_path_buf(), source: error.error })?;
 
     let elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(builder.finish(Some(output.to_path_buf()), options.quarantine.clone(), elapsed_ms))
@@ -134,7 +141,8 @@ struct FirstPass<W: Write> {
     duplicates: DuplicateIndex,
     quarantine: Option<(PathBuf, BufWriter<File>)>,
     spill: Option<ArtifactWriter<BufWriter<W>>>,
-    sequence: u64,
+    /// Works written to the spill file so far: the next one's row.
+    rows: u64,
 }
 
 impl<W: Write> FirstPass<W> {
@@ -148,7 +156,7 @@ impl<W: Write> FirstPass<W> {
             }
             None => None,
         };
-        Ok(FirstPass { stream, builder, duplicates: DuplicateIndex::new(), quarantine, spill, sequence: 0 })
+        Ok(FirstPass { stream, builder, duplicates: DuplicateIndex::new(), quarantine, spill, rows: 0 })
     }
 
     fn run(&mut self, options: &IngestOptions) -> Result<(), CorpusError> {
@@ -188,10 +196,10 @@ impl<W: Write> FirstPass<W> {
             }
         }
 
-        let sequence = self.sequence;
-        self.sequence += 1;
+        // A work that passes is identified by its row in the spill file. One that does not
+        // is never written, so any number below 2^63 will do for it.
         let passes = !options.require_labels || !work.work.labels.is_empty();
-        let observation = self.duplicates.observe(&work.work.id, work.work.indexed_ms, sequence, passes);
+        let observation = self.duplicates.observe(&work.work.id, work.work.indexed_ms, self.rows, passes);
         if observation != Observation::First {
             if options.strict {
                 let message = "the id occurs more than once".to_string();
@@ -201,10 +209,13 @@ impl<W: Write> FirstPass<W> {
         }
 
         if passes {
-            if let Some(spill) = self.spill.as_mut() {
-                spill.push(&work.work, sequence)?;
-            } else {
-                self.builder.count_labels(&work.work);
+            match self.spill.as_mut() {
+                Some(spill) => {
+                    spill.push(&work.work, self.rows)?;
+                    self.rows += 1;
+                    self.builder.work_kept(&work.work);
+                }
+                None => self.builder.count_labels(&work.work),
             }
         }
         Ok(())

@@ -316,6 +316,12 @@ impl ReportBuilder {
         }
     }
 
+    /// Forgets the kept works and their label counts, before a pass that counts them again.
+    pub fn reset_kept(&mut self) {
+        self.report.works_kept = 0;
+        self.report.labels = LabelCounts::default();
+    }
+
     /// Sets the number of kept works without per-work label counts (inspection).
     pub fn set_works_kept(&mut self, works: u64) {
         self.report.works_kept = works;

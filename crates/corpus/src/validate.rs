@@ -262,8 +262,8 @@ pub enum Observation {
 /// and sequence number of the copy to keep.
 ///
 /// The winner is the copy with the latest `indexed_ms` (a missing time counts as oldest);
-/// among equally recent copies the one read last wins. A second pass keeps the record whose
-/// sequence number [`DuplicateIndex::is_kept`] confirms.
+/// among equally recent copies the one read last wins. A second pass writes the records that
+/// [`DuplicateIndex::is_written`] confirms.
 ///
 /// NOTE: an entry takes 32 bytes (16 for the hash, 8 for the time, 8 for the sequence) plus
 /// the hash table's control byte and spare capacity, so 37 to 73 bytes per distinct id
@@ -289,8 +289,10 @@ impl DuplicateIndex {
     }
 
     /// Records a copy of work `id` read as the `sequence`-th work (below 2^63). `passes` is
-    /// true when this copy would be written (see [`DuplicateIndex::kept_passing`]). Ids are
-    /// compared exactly, so readers pass DOIs already lower-cased.
+    /// true when this copy would be written (see [`DuplicateIndex::kept_passing`]). Copies
+    /// that pass must have distinct sequence numbers; those that do not may share any, since
+    /// they are never written. Ids are compared exactly, so readers pass DOIs already
+    /// lower-cased.
     pub fn observe(&mut self, id: &str, indexed_ms: Option<i64>, sequence: u64, passes: bool) -> Observation {
         let flag = if passes { PASSES_BIT } else { 0 };
         let copy = KeptCopy { indexed_ms: indexed_ms.unwrap_or(i64::MIN), sequence: (sequence & !PASSES_BIT) | flag };
@@ -311,9 +313,10 @@ impl DuplicateIndex {
         }
     }
 
-    /// True when the copy of `id` read as `sequence` is the one to keep.
-    pub fn is_kept(&self, id: &str, sequence: u64) -> bool {
-        self.kept.get(&Self::key(id)).is_some_and(|copy| copy.sequence & !PASSES_BIT == sequence)
+    /// True when the copy of `id` that passed the checks as `sequence` is the one to keep.
+    /// When the copy to keep failed the checks, no copy of `id` is written.
+    pub fn is_written(&self, id: &str, sequence: u64) -> bool {
+        self.kept.get(&Self::key(id)).is_some_and(|copy| copy.sequence == sequence | PASSES_BIT)
     }
 
     /// Number of distinct ids whose kept copy passed the checks: the works an ingest run
@@ -350,10 +353,11 @@ mod tests {
         assert_eq!(index.observe("a", Some(900), 2, true), Observation::Supersedes);
         assert_eq!(index.observe("a", Some(500), 3, true), Observation::Superseded);
 
-        assert!(!index.is_kept("a", 0));
-        assert!(index.is_kept("a", 2));
-        assert!(!index.is_kept("a", 3));
-        assert!(index.is_kept("b", 1));
+        assert!(!index.is_written("a", 0));
+        assert!(index.is_written("a", 2));
+        assert!(!index.is_written("a", 3));
+        // `b` failed the checks, so it is kept as the winner but not written.
+        assert!(!index.is_written("b", 1));
         assert_eq!(index.duplicates(), 2);
         assert_eq!(index.len(), 2);
         assert_eq!(index.kept_passing(), 1);
@@ -365,11 +369,12 @@ mod tests {
         index.observe("a", Some(7), 0, true);
         assert_eq!(index.observe("a", Some(7), 1, false), Observation::Supersedes);
         assert_eq!(index.observe("a", None, 2, true), Observation::Superseded);
-        assert!(index.is_kept("a", 1));
+        assert!(!index.is_written("a", 0));
+        assert!(!index.is_written("a", 1));
 
         index.observe("b", None, 3, true);
         assert_eq!(index.observe("b", Some(0), 4, true), Observation::Supersedes);
-        assert!(index.is_kept("b", 4));
+        assert!(index.is_written("b", 4));
         // `a` kept the copy that failed the checks, `b` one that passed.
         assert_eq!(index.kept_passing(), 1);
     }
@@ -377,7 +382,7 @@ mod tests {
     #[test]
     fn unknown_id_is_not_kept() {
         let index = DuplicateIndex::new();
-        assert!(!index.is_kept("never", 0));
+        assert!(!index.is_written("never", 0));
     }
 
     #[test]

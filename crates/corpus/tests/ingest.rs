@@ -247,3 +247,28 @@ fn report_renders_counts() {
     assert_eq!(json["problems"]["unknown_subject"]["count"], 1);
     assert_eq!(json["problems"]["unknown_subject"]["example"]["id"], "10.1/u");
 }
+
+#[test]
+fn kept_works_counted_with_and_without_duplicates() {
+    // Without duplicates the first-pass file becomes the artifact; with one, a second pass
+    // copies the kept rows. Both must count exactly the kept works and their labels. The
+    // later copy of a DOI indexed at the same time wins, so `10.1/A` replaces `10.1/a`.
+    for (text, expected_ids) in [
+        (format!("{}\n{}\n", record("10.1/a"), record("10.1/b")), ["10.1/a", "10.1/b"]),
+        (format!("{}\n{}\n{}\n", record("10.1/a"), record("10.1/b"), record("10.1/A")), ["10.1/b", "10.1/a"]),
+    ] {
+        let (directory, input) = temporary_input();
+        write(&input.join("a.jsonl"), &text);
+        let output = directory.path().join("corpus.arrow");
+        let report = ingest(&input, &IngestOptions::default(), &output).unwrap();
+
+        assert_eq!(report.works_kept, 2, "{text}");
+        assert_eq!(report.labels.works_labelled, 2, "{text}");
+        // Ecology is ASJC 2303.
+        assert_eq!(report.labels.by_code.get("2303"), Some(&2), "{text}");
+        let works: Vec<_> = read_corpus_artifact(&output).unwrap().collect::<Result<_, _>>().unwrap();
+        let ids: Vec<&str> = works.iter().map(|work| work.id.as_str()).collect();
+        assert_eq!(ids, expected_ids, "{text}");
+        assert_eq!(files_in(directory.path()), vec!["corpus.arrow", "input"]);
+    }
+}
