@@ -44,14 +44,21 @@ fn scratch_dir() -> &'static Path {
     DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory can be created")).path()
 }
 
-/// Writes `bytes` under `name` in the scratch directory with `layout` and returns the path.
-pub fn write_input(name: &str, layout: Layout, bytes: &[u8]) -> PathBuf {
+/// Empties the scratch directory and returns the path `name` would have in it, so that no
+/// file of an earlier input (a database's journal, say) is read with this one.
+pub fn scratch_path(name: &str) -> PathBuf {
     let directory = scratch_dir();
     for entry in std::fs::read_dir(directory).expect("the scratch directory lists") {
         let _ = std::fs::remove_file(entry.expect("a directory entry").path());
     }
+    directory.join(name)
+}
+
+/// Writes `bytes` under `name` in the scratch directory with `layout` and returns the path.
+pub fn write_input(name: &str, layout: Layout, bytes: &[u8]) -> PathBuf {
+    let plain = scratch_path(name);
     let (path, content) = match layout {
-        Layout::Plain => (directory.join(name), bytes.to_vec()),
+        Layout::Plain => (plain, bytes.to_vec()),
         Layout::Gzip | Layout::TruncatedGzip => {
             let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
             encoder.write_all(bytes).expect("gzip into memory");
@@ -60,7 +67,7 @@ pub fn write_input(name: &str, layout: Layout, bytes: &[u8]) -> PathBuf {
                 let keep = compressed.len() / 2;
                 compressed.truncate(keep);
             }
-            (directory.join(format!("{name}.gz")), compressed)
+            (plain.with_file_name(format!("{name}.gz")), compressed)
         }
     };
     std::fs::write(&path, content).expect("the fuzz input is written");
