@@ -30,6 +30,20 @@ fn monitor_flags_foreign_batch() {
     let expected_code = if report["dataset_drift"] == true { 1 } else { 0 };
     assert_eq!(output.status.code(), Some(expected_code));
     assert_eq!(report["quality_drop"]["alert"], false);
+    let from_subjects = report["quality"]["works_evaluated"].as_u64().unwrap();
+
+    // With the ISSN table, works get gold labels from their journal too. Of the file's 2,000
+    // works, 1,540 have a DOI, text and an ISSN in the table, and 1,566 have those or a
+    // `subject` list (counted with Python's json and csv modules); 1,351 have a `subject`.
+    let output = topicops(
+        directory.path(),
+        &["monitor", "--json", "--no-record", "--labels", labels.to_str().unwrap(), "--current", same.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let from_both = report["quality"]["works_evaluated"].as_u64().unwrap();
+    assert!(from_subjects <= 1351, "{from_subjects} works evaluated from subject names alone");
+    assert!((1540..=1566).contains(&from_both), "{from_both} works evaluated with the ISSN table");
 
     // OpenAlex works: other venues, years and text.
     let foreign = shared("data/openalex/works.jsonl.gz");

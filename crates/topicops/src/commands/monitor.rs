@@ -39,6 +39,11 @@ pub struct MonitorArgs {
     /// omitted.
     #[arg(long)]
     pub format: Option<SourceFormat>,
+    /// ISSN-to-ASJC table (`issn,subject_code` CSV) that gives the batch's works gold labels
+    /// for the quality check, beside their Crossref `subject` names; give it twice for the
+    /// `issn.tsv` and `titles-asjc-codes.tsv` pair.
+    #[arg(long, value_name = "FILE")]
+    pub labels: Vec<PathBuf>,
     /// Print the report as JSON on stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -242,7 +247,9 @@ fn observe_corpus(
 ) -> anyhow::Result<()> {
     let classifier = load_classifier(stores, version)?;
     let coverage = VocabularyCoverage::from_vocabulary(classifier.featurizer().vocabulary().iter().map(String::as_str));
-    let mut options = ReadOptions::default();
+    let data = pipeline::config::DataConfig { labels: args.labels.clone(), ..Default::default() };
+    let labels = pipeline::steps::label_sources(&data).context("failed to load the label tables given by --labels")?;
+    let mut options = ReadOptions::new(labels);
     if let Some(format) = args.format {
         options = options.with_format(format);
     }

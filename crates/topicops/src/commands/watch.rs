@@ -136,6 +136,7 @@ fn drift_reason(
         model: "champion".to_string(),
         name: config.registry.model_name.clone(),
         format: None,
+        labels: config.data.labels.clone(),
         json: false,
         html: None,
         fail_on_drift: false,
