@@ -272,3 +272,26 @@ fn kept_works_counted_with_and_without_duplicates() {
         assert_eq!(files_in(directory.path()), vec!["corpus.arrow", "input"]);
     }
 }
+
+#[test]
+fn cut_json_line_keeps_next_records() {
+    // Line 2 is cut inside an open list. Read as one value it would end on line 4 and take
+    // line 3's record with it; as JSON Lines, line 2 is malformed and line 3 is a work.
+    let (directory, input) = temporary_input();
+    let lines = [
+        r#"{"DOI": "10.1/a", "title": ["A"]}"#,
+        r#"{"DOI": "10.1/b", "title": ["B"], "reference": ["#,
+        r#"{"DOI": "10.1/c", "title": ["C"]}"#,
+        r#"]}"#,
+        r#"{"DOI": "10.1/d", "title": ["D"]}"#,
+    ];
+    write(&input.join("a.jsonl"), lines.join("\n"));
+    let output = directory.path().join("corpus.arrow");
+    let options = IngestOptions { require_labels: false, ..IngestOptions::default() };
+    let report = ingest(&input, &options, &output).unwrap();
+
+    let works: Vec<_> = read_corpus_artifact(&output).unwrap().collect::<Result<_, _>>().unwrap();
+    let ids: Vec<&str> = works.iter().map(|work| work.id.as_str()).collect();
+    assert_eq!(ids, vec!["10.1/a", "10.1/c", "10.1/d"]);
+    assert_eq!(report.problem_count(ProblemKind::MalformedJson), 2);
+}

@@ -163,8 +163,14 @@ impl<R: BufRead> RecordScanner<R> {
                     Stop::RecordStart { index: start } => {
                         if let Some((length, value)) = parse_prefix(&chunk[start..]) {
                             let end = start + length.min(chunk.len() - start);
-                            state.take_parsed(chunk, start, end);
-                            break 'read Outcome::Parsed { start, end, value };
+                            // A JSON Lines record ends with its line. One that the parser
+                            // continued onto the next line is cut, and would swallow the
+                            // records after it, so the byte scan reports it instead.
+                            let crosses_line = state.layout == Some(Layout::Lines) && memchr::memchr(b'\n', &chunk[start..end]).is_some();
+                            if !crosses_line {
+                                state.take_parsed(chunk, start, end);
+                                break 'read Outcome::Parsed { start, end, value };
+                            }
                         }
                         state.begin_slow_record(start);
                         index = start;
