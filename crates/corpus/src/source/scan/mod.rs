@@ -161,16 +161,19 @@ impl<R: BufRead> RecordScanner<R> {
                         break 'read Outcome::Scanned(broken);
                     }
                     Stop::RecordStart { index: start } => {
-                        if let Some((length, value)) = parse_prefix(&chunk[start..]) {
-                            let end = start + length.min(chunk.len() - start);
-                            // A JSON Lines record ends with its line. One that the parser
-                            // continued onto the next line is cut, and would swallow the
-                            // records after it, so the byte scan reports it instead.
-                            let crosses_line = state.layout == Some(Layout::Lines) && memchr::memchr(b'\n', &chunk[start..end]).is_some();
-                            if !crosses_line {
-                                state.take_parsed(chunk, start, end);
-                                break 'read Outcome::Parsed { start, end, value };
+                        // A JSON Lines record ends with its line, so the parser gets that line
+                        // only. A cut record then fails at the line's end, instead of taking
+                        // the records after it or scanning the rest of the buffer.
+                        let mut candidate = &chunk[start..];
+                        if state.layout == Some(Layout::Lines) {
+                            if let Some(newline) = memchr::memchr(b'\n', candidate) {
+                                candidate = &candidate[..newline];
                             }
+                        }
+                        if let Some((length, value)) = parse_prefix(candidate) {
+                            let end = start + length.min(candidate.len());
+                            state.take_parsed(chunk, start, end);
+                            break 'read Outcome::Parsed { start, end, value };
                         }
                         state.begin_slow_record(start);
                         index = start;
