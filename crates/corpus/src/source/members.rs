@@ -106,15 +106,16 @@ fn skip_whitespace(bytes: &[u8], mut index: usize) -> usize {
 }
 
 /// Returns the index after the string whose opening quote is at `start`. A raw line break
-/// inside the string makes it `None`: in JSON Lines it means the record was cut, and the
-/// full parse reports where.
+/// inside the string makes it `None`, also right after a backslash, which escapes no line
+/// break in JSON. In JSON Lines the break means the record was cut, and the full parse
+/// reports where.
 fn skip_string(bytes: &[u8], start: usize) -> Option<usize> {
     let mut index = start + 1;
     loop {
         let found = index + memchr::memchr3(b'"', b'\\', b'\n', bytes.get(index..)?)?;
         match bytes[found] {
             b'"' => return Some(found + 1),
-            b'\\' => index = found + 2,
+            b'\\' if bytes.get(found + 1) != Some(&b'\n') => index = found + 2,
             _ => return None,
         }
     }
@@ -163,7 +164,8 @@ unsafe fn skip_nested_avx2(bytes: &[u8], start: usize) -> Option<usize> {
 
 #[inline(always)]
 fn skip_nested_with(bytes: &[u8], start: usize, classify: impl Fn(&[u8; BLOCK_BYTES]) -> BlockMasks) -> Option<usize> {
-    // Bit `d` of `objects` is set when the container at depth `d + 1` is an object.
+    // Bit 0 of `objects` is set when the innermost open container is an object, bit 1 when
+    // the container around it is, and so on outwards.
     let mut objects: u128 = 0;
     let mut depth: u32 = 0;
     // All ones when the block before ended inside a string.
@@ -176,8 +178,8 @@ fn skip_nested_with(bytes: &[u8], start: usize, classify: impl Fn(&[u8; BLOCK_BY
         if rest.is_empty() {
             return None;
         }
-        // The last, partial block is copied and padded with zeros, which match no mask but
-        // `invalid`, and `in_block` clears them.
+        // The last, partial block is copied and padded with zeros, which fall in none of the
+        // masks. `in_block` marks the bytes that belong to the text.
         let mut padded = [0u8; BLOCK_BYTES];
         let (block, length) = match rest.first_chunk::<BLOCK_BYTES>() {
             Some(block) => (block, BLOCK_BYTES),
@@ -363,6 +365,16 @@ mod tests {
     #[test]
     fn line_break_in_string_is_left_to_parser() {
         assert_eq!(select("{\"z\": \"cut\n{\"a\": 1}", &["a"]), None);
+    }
+
+    #[test]
+    fn escaped_line_break_is_left_to_parser() {
+        // A line cut after a backslash, then a line whose first key closes the object. Taking
+        // the backslash as an escape of the line feed would end the record on the next line.
+        let text = "{\"a\": 1, \"z\": \"cut\\\n{\"}\": 2}\n";
+        assert_eq!(select(text, &["a"]), None);
+        assert_eq!(select("{\"a\": \"cut\\\n{\"}\": 2}\n", &["a"]), None);
+        assert_eq!(select("{\"z\": [\"cut\\\n{\"]}\": 2}\n", &["a"]), None);
     }
 
     /// Writes a random JSON value: nested containers and strings full of escapes, quotes
