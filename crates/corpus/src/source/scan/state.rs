@@ -348,9 +348,13 @@ impl ScanState {
             if self.in_string {
                 if self.escape {
                     self.escape = false;
-                    index += 1;
-                    if index >= length {
-                        break;
+                    // A backslash escapes no line feed in JSON. Left to the search below, the
+                    // line feed ends the string, so a line cut after a backslash stays one line.
+                    if chunk[index] != b'\n' {
+                        index += 1;
+                        if index >= length {
+                            break;
+                        }
                     }
                 }
                 match memchr3(b'"', b'\\', b'\n', &chunk[index..]) {
@@ -452,11 +456,13 @@ impl ScanState {
         while index < chunk.len() {
             let byte = chunk[index];
             if self.in_string {
-                if self.escape {
+                // A line feed ends the string even right after a backslash, as in scan_record.
+                if self.escape && byte != b'\n' {
                     self.escape = false;
                 } else if byte == b'\\' {
                     self.escape = true;
                 } else if byte == b'"' || byte == b'\n' {
+                    self.escape = false;
                     self.in_string = false;
                     if byte == b'\n' {
                         self.new_line(index);
@@ -531,11 +537,13 @@ impl ScanState {
                 if self.key_watch == KeyWatch::InKey && !self.escape && byte != b'"' && byte != b'\\' {
                     self.key.push(byte);
                 }
-                if self.escape {
+                // A line feed ends the string even right after a backslash, as in scan_record.
+                if self.escape && byte != b'\n' {
                     self.escape = false;
                 } else if byte == b'\\' {
                     self.escape = true;
                 } else if byte == b'"' || byte == b'\n' {
+                    self.escape = false;
                     self.in_string = false;
                     if self.key_watch == KeyWatch::InKey {
                         self.key_watch = KeyWatch::ExpectColon;

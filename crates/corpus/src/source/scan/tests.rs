@@ -68,6 +68,30 @@ fn unterminated_line_breaks_only_itself() {
 }
 
 #[test]
+fn line_cut_after_backslash_breaks_only_itself() {
+    // Line 2 ends in a backslash inside a string. Taken as an escape of the line feed, it
+    // would continue the string onto line 3 and take line 3's record with it.
+    let text = "{\"a\":1}\n{\"b\":\"cut\\\n{\"c\":[\"C\"]}\n{\"d\":4}\n";
+    for chunk in [1, 2, 5, 64] {
+        for steps in [scan(text, chunk).0, scan_fast(text, chunk)] {
+            let texts: Vec<&str> = steps.iter().map(|step| step.1.as_str()).collect();
+            assert_eq!(texts, vec!["{\"a\":1}", "{\"b\":\"cut\\", "{\"c\":[\"C\"]}", "{\"d\":4}"], "chunk {chunk}");
+            assert!(steps[1].0.starts_with("broken"), "chunk {chunk}: {}", steps[1].0);
+            let lines: Vec<u64> = steps.iter().map(|step| step.2).collect();
+            assert_eq!(lines, vec![1, 2, 3, 4], "chunk {chunk}");
+        }
+    }
+
+    let text = "{\"items\": [\"cut\\\n, {\"a\": 1}]}";
+    for chunk in [1, 3, 64] {
+        let (steps, _) = scan(text, chunk);
+        let kinds: Vec<&str> = steps.iter().map(|step| step.0.as_str()).collect();
+        assert_eq!(kinds, vec!["broken NotAnObject", "record"], "chunk {chunk}");
+        assert_eq!(steps[1].2, 2, "chunk {chunk}");
+    }
+}
+
+#[test]
 fn truncated_items_return_partial_record() {
     let text = "{\n\"items\": [\n{\"a\": 1},\n{\"b\": \"cut";
     let (steps, _) = scan(text, 8);
