@@ -80,14 +80,19 @@ fn table_exists(connection: &Connection, table: &str) -> Result<bool, CorpusErro
 struct SideTable<'s> {
     rows: Option<rusqlite::Rows<'s>>,
     table: &'static str,
-    peeked: Option<(i64, Option<String>)>,
+    /// The next row: its work id ([`row_id`]) and value.
+    peeked: Option<(Option<i64>, Option<String>)>,
 }
 
 impl<'s> SideTable<'s> {
     /// Returns the values of rows whose work id is `work_id`, skipping rows of lower ids
-    /// (rows whose work is missing from `works`).
-    fn take_for(&mut self, work_id: i64) -> Result<Vec<String>, CorpusError> {
+    /// (rows whose work is missing from `works`). A work without an integer id gets no
+    /// rows, and rows without one are skipped.
+    fn take_for(&mut self, work_id: Option<i64>) -> Result<Vec<String>, CorpusError> {
         let mut values = Vec::new();
+        let Some(work_id) = work_id else {
+            return Ok(values);
+        };
         loop {
             if self.peeked.is_none() {
                 let Some(rows) = self.rows.as_mut() else {
@@ -95,7 +100,7 @@ impl<'s> SideTable<'s> {
                 };
                 let next = rows.next().map_err(|source| CorpusError::A3kQuery { table: self.table.to_string(), source })?;
                 match next {
-                    Some(row) => self.peeked = Some((integer(row, 0).unwrap_or(i64::MIN), text(row, 1))),
+                    Some(row) => self.peeked = Some((row_id(row, 0), text(row, 1))),
                     None => {
                         self.rows = None;
                         return Ok(values);
@@ -105,11 +110,13 @@ impl<'s> SideTable<'s> {
             let Some((id, _)) = &self.peeked else {
                 return Ok(values);
             };
-            if *id > work_id {
+            // SQLite sorts rows without an integer id (NULL before the numbers, text after
+            // them) apart from the numbers, so they match no work and are dropped.
+            if id.is_some_and(|id| id > work_id) {
                 return Ok(values);
             }
             if let Some((id, value)) = self.peeked.take() {
-                if id == work_id {
+                if id == Some(work_id) {
                     values.extend(value);
                 }
             }
@@ -147,7 +154,7 @@ fn read_rows(
     let mut rows = works_statement.query([]).map_err(query_error("works"))?;
     while let Some(row) = rows.next().map_err(query_error("works"))? {
         *records += 1;
-        let work_id = integer(row, 0).unwrap_or(i64::MIN);
+        let work_id = row_id(row, 0);
         let names = dedup(subjects.take_for(work_id)?);
         let codes = asjcs.take_for(work_id)?;
         if !emit_row(row, work_id, names, codes, file, labels, sink) {
@@ -160,7 +167,7 @@ fn read_rows(
 /// Builds the work of one `works` row and emits it (or its problem).
 fn emit_row(
     row: &Row<'_>,
-    work_id: i64,
+    work_id: Option<i64>,
     subject_names: Vec<String>,
     asjc_codes: Vec<String>,
     file: &Arc<Path>,
@@ -170,7 +177,8 @@ fn emit_row(
     let cleaned = |index: usize| text(row, index).map(|value| clean_markup(&value)).filter(|value| !value.is_empty());
     let Some(id) = text(row, 1).as_deref().and_then(normalize_doi) else {
         let raw = serde_json::json!({"id": work_id, "doi": text(row, 1), "title": text(row, 2)}).to_string();
-        let problem = Problem::new(ProblemKind::MissingId, file.as_ref(), format!("row with `works.id` {work_id} has no DOI")).with_raw(raw);
+        let shown_id = work_id.map_or_else(|| "NULL".to_string(), |id| id.to_string());
+        let problem = Problem::new(ProblemKind::MissingId, file.as_ref(), format!("row with `works.id` {shown_id} has no DOI")).with_raw(raw);
         return sink(Record::Problem(problem));
     };
 
@@ -227,6 +235,16 @@ fn text(row: &Row<'_>, index: usize) -> Option<String> {
     }
 }
 
+/// Reads an id column as SQLite's `ORDER BY` sorts it among numbers: an integer or a whole
+/// real. Text, even text holding a number, sorts after every number, so it is no id here.
+fn row_id(row: &Row<'_>, index: usize) -> Option<i64> {
+    match row.get_ref(index).ok()? {
+        ValueRef::Integer(value) => Some(value),
+        ValueRef::Real(value) if value.fract() == 0.0 => Some(value as i64),
+        _ => None,
+    }
+}
+
 /// Reads a column as an integer: an integer, a whole real, or text holding one.
 fn integer(row: &Row<'_>, index: usize) -> Option<i64> {
     match row.get_ref(index).ok()? {
@@ -245,6 +263,41 @@ mod tests {
     fn uri_escapes_query_characters() {
         assert_eq!(percent_encode_path("/data/a?b#c%d.db"), "/data/a%3Fb%23c%25d.db");
         assert_eq!(percent_encode_path("/données/x?.db"), "/données/x%3F.db");
+    }
+
+    #[test]
+    fn side_rows_join_integer_ids_only() {
+        // SQLite sorts NULL before numbers and text after them, and an SQL join would never
+        // match NULL; the merge must not pair NULL with NULL or text with a number.
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("a3k.db");
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE works (id, doi, title, abstract, container_title, publisher, type, published_year, issn_print, issn_electronic);
+                 CREATE TABLE work_subjects (work_id, name);
+                 INSERT INTO works (id, doi, title) VALUES (NULL, '10.1/null', 'N'), (1, '10.1/one', 'O'), ('1', '10.1/text', 'T');
+                 INSERT INTO work_subjects VALUES (NULL, 'Ecology'), (1, 'Dermatology'), ('1', 'Oncology');",
+            )
+            .unwrap();
+        drop(connection);
+
+        let labels = LabelSources::new(crate::taxonomy::Taxonomy::builtin());
+        let mut subjects: Vec<(String, Vec<String>)> = Vec::new();
+        read_database(&path, &labels, &mut |record| {
+            if let Record::Work(work) = record {
+                subjects.push((work.work.id, work.subjects));
+            }
+            true
+        });
+        assert_eq!(
+            subjects,
+            vec![
+                ("10.1/null".to_string(), vec![]),
+                ("10.1/one".to_string(), vec!["Dermatology".to_string()]),
+                ("10.1/text".to_string(), vec![]),
+            ]
+        );
     }
 
     #[test]
