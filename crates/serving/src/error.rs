@@ -30,8 +30,6 @@ pub enum ServingError {
     InvalidOption { option: &'static str, reason: String },
     #[error("failed to bind {addr}: {error}")]
     Bind { addr: SocketAddr, error: std::io::Error },
-    #[error("the server on {addr} failed: {error}")]
-    Serve { addr: SocketAddr, error: std::io::Error },
     #[error("failed to start the async runtime: {error}")]
     Runtime { error: std::io::Error },
     #[error("failed to {action} `{path}`: {error}")]
