@@ -131,12 +131,15 @@ impl Classifier {
             tensor_hasher.update(bytes);
         }
 
+        // The weights do not depend on the thread count, so it is stored as 0 (rayon's
+        // global pool): the same model trained on another machine writes the same file.
+        let train_config = TrainConfig { threads: 0, ..self.train_config.clone() };
         let mut metadata = BTreeMap::from([
             ("format".to_string(), FORMAT_NAME.to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
             ("labels".to_string(), json(&self.labels)),
             ("featurizer".to_string(), json(&self.featurizer.state())),
-            ("train_config".to_string(), json(&self.train_config)),
+            ("train_config".to_string(), json(&train_config)),
             ("training_summary".to_string(), json(&self.summary)),
             ("weights_layout".to_string(), "labels x features, row-major, f32 little-endian".to_string()),
             ("created_by".to_string(), format!("topicops model crate {}", env!("CARGO_PKG_VERSION"))),

@@ -233,6 +233,13 @@ fn retrained_model_file_is_identical() {
 }
 
 #[test]
+fn thread_count_leaves_model_file_unchanged() {
+    let one = saved_model_bytes(&config(1));
+    let two = saved_model_bytes(&config(2));
+    assert_eq!(blake3::hash(&one), blake3::hash(&two), "1 and 2 training threads wrote different files");
+}
+
+#[test]
 fn changed_cost_changes_model_file() {
     let base = saved_model_bytes(&config(2));
     let changed = saved_model_bytes(&TrainConfig { c: 0.25, ..config(2) });
