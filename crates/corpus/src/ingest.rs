@@ -94,15 +94,12 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
         builder.reset_kept();
         let artifact = temporary_file(&directory, output, "partial").map_err(write_error(&directory))?;
         let mut writer = ArtifactWriter::new(BufWriter::new(artifact.reopen().map_err(write_error(artifact.path()))?), output, false)?;
-        let mut spilled = read_corpus_artifact(spill.path())?;
-        let mut row = 0u64;
-        while let Some(work) = spilled.next() {
+        for (row, work) in (0u64..).zip(read_corpus_artifact(spill.path())?) {
             let work = work?;
             if duplicates.is_written(&work.id, row) {
                 builder.work_kept(&work);
                 writer.push(&work, row)?;
             }
-            row += 1;
         }
         let mut written = writer.finish()?;
         written.flush().map_err(write_error(output))?;
