@@ -15,7 +15,7 @@ pub use error::PipelineError;
 pub use config::PipelineConfig;
 pub use run::{run_pipeline, run_single_step, RunOptions, RunSummary, RunTrigger};
 
-/// The actor recorded in audit events: `$USER`, else `unknown`.
+/// The actor recorded in audit events: the login name ([`store::current_user`]).
 pub fn actor() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "unknown".to_string())
+    store::current_user()
 }

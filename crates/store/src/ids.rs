@@ -46,12 +46,15 @@ pub(crate) fn random_u32() -> u32 {
     u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
-/// Returns the login name from `$USER` (or `$USERNAME` on Windows), or `unknown`.
-pub(crate) fn current_user() -> String {
+/// Returns the login name from `$USER` (or `$USERNAME` on Windows), else the name the
+/// account database gives the process's user (containers and cron jobs often set no
+/// `$USER`), else `unknown`.
+pub fn current_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .ok()
         .filter(|user| !user.trim().is_empty())
+        .or_else(|| whoami::fallible::username().ok().filter(|user| !user.trim().is_empty()))
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -20,6 +20,7 @@ mod stores;
 
 pub use artifact::{ArtifactRef, ArtifactStore, ArtifactWriter};
 pub use error::StoreError;
+pub use ids::current_user;
 pub use metadata::{
     nonfinite_f64, nonfinite_map, parse_metric_value, AliasAction, AliasEvent, AliasMove,
     ArtifactRecord, CacheHit, Lineage, LineageArtifact, LineageEdge, LockInfo, MetadataStore,

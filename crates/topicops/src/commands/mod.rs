@@ -22,9 +22,9 @@ pub fn open_stores(global: &GlobalArgs) -> anyhow::Result<Stores> {
         .with_context(|| format!("failed to open the stores in `{}`", global.store.display()))
 }
 
-/// The actor recorded in audit events: `$USER`, else `unknown`.
+/// The actor recorded in audit events: the login name ([`store::current_user`]).
 pub fn actor() -> String {
-    std::env::var("USER").unwrap_or_else(|_| "unknown".to_string())
+    store::current_user()
 }
 
 /// Prints rows as a left-aligned text table with a header, columns separated by two spaces.
