@@ -275,8 +275,8 @@ fn kept_works_counted_with_and_without_duplicates() {
 
 #[test]
 fn cut_json_line_keeps_next_records() {
-    // Line 2 is cut inside an open list. Read as one value it would end on line 4 and take
-    // line 3's record with it; as JSON Lines, line 2 is malformed and line 3 is a work.
+    // Line 2 is cut inside an open list. Read as one value, it would end on line 4 and take
+    // line 3's record with it. As JSON Lines, line 2 is malformed and line 3 is a work.
     let (directory, input) = temporary_input();
     let lines = [
         r#"{"DOI": "10.1/a", "title": ["A"]}"#,

@@ -234,9 +234,9 @@ fn retrained_model_file_is_identical() {
 
 #[test]
 fn thread_count_leaves_model_file_unchanged() {
-    let one = saved_model_bytes(&config(1));
-    let two = saved_model_bytes(&config(2));
-    assert_eq!(blake3::hash(&one), blake3::hash(&two), "1 and 2 training threads wrote different files");
+    let one_thread = saved_model_bytes(&config(1));
+    let two_threads = saved_model_bytes(&config(2));
+    assert_eq!(blake3::hash(&one_thread), blake3::hash(&two_threads), "1 and 2 training threads wrote different files");
 }
 
 #[test]

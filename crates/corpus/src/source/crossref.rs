@@ -94,12 +94,12 @@ pub fn work_from_item(item: &serde_json::Value) -> Result<Work, serde_json::Erro
         return Err(serde::de::Error::custom("expected a Crossref work object"));
     }
     let record = CrossrefRecord::deserialize(item)?;
-    Ok(CrossrefParser.fields(record).work)
+    Ok(CrossrefParser.build(record).work)
 }
 
 impl CrossrefParser {
     fn convert(&self, record: CrossrefRecord<'_>) -> Result<Parsed, RecordError> {
-        let parsed = self.fields(record);
+        let parsed = self.build(record);
         if parsed.work.id.is_empty() {
             return Err(RecordError::MissingId("the record has no DOI (absent, null or blank)".to_string()));
         }
@@ -107,7 +107,7 @@ impl CrossrefParser {
     }
 
     /// Builds the work of a record, with an empty id when it has no usable DOI.
-    fn fields(&self, record: CrossrefRecord<'_>) -> Parsed {
+    fn build(&self, record: CrossrefRecord<'_>) -> Parsed {
         let mut warnings = Vec::new();
         for (name, list) in [
             ("DOI", &record.doi),

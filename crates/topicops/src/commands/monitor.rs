@@ -40,7 +40,7 @@ pub struct MonitorArgs {
     #[arg(long)]
     pub format: Option<SourceFormat>,
     /// ISSN-to-ASJC table (`issn,subject_code` CSV) that gives the batch's works gold labels
-    /// for the quality check, beside their Crossref `subject` names; give it twice for the
+    /// for the quality check, beside their Crossref `subject` names. Give it twice for the
     /// `issn.tsv` and `titles-asjc-codes.tsv` pair.
     #[arg(long, value_name = "FILE")]
     pub labels: Vec<PathBuf>,
