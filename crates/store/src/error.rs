@@ -56,6 +56,19 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
+    /// SQLite could not write because the file system holding the database is (nearly) full.
+    #[error(
+        "metadata store `{path}`: failed to {action}: the file system holding it has \
+         {available_bytes} bytes free; free some space there, or point --store elsewhere, and retry"
+    )]
+    NoSpace {
+        path: PathBuf,
+        action: &'static str,
+        available_bytes: u64,
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// SQLite kept returning "database is locked" past the retry budget.
     #[error(
         "metadata store `{path}` stayed locked for {waited_ms} ms while trying to {action}; \
@@ -169,7 +182,43 @@ pub enum StoreError {
     },
 }
 
+/// Below this many free bytes, an SQLite I/O error is taken for a full disk: SQLite needs
+/// 32 KiB for the shared-memory index of a WAL database and a few pages per transaction.
+const LOW_SPACE_BYTES: u64 = 1 << 20;
+
 impl StoreError {
+    /// Wraps an SQLite error about the database at `path`. A write that failed for lack of
+    /// space (`SQLITE_FULL`, or an I/O error while the file system is nearly full) becomes
+    /// [`StoreError::NoSpace`], which reports the free bytes.
+    pub(crate) fn sqlite(
+        path: &std::path::Path,
+        action: &'static str,
+        source: rusqlite::Error,
+    ) -> Self {
+        use rusqlite::ErrorCode;
+        let code = source.sqlite_error_code();
+        if matches!(
+            code,
+            Some(ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::CannotOpen)
+        ) {
+            if let Some(available_bytes) = available_space(path) {
+                if code == Some(ErrorCode::DiskFull) || available_bytes < LOW_SPACE_BYTES {
+                    return StoreError::NoSpace {
+                        path: path.to_path_buf(),
+                        action,
+                        available_bytes,
+                        source,
+                    };
+                }
+            }
+        }
+        StoreError::Sqlite {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    }
+
     /// Returns true when the error means an artifact cannot be used as-is (missing or corrupt),
     /// so a cached step should run again instead of failing.
     pub fn is_artifact_unusable(&self) -> bool {
@@ -214,6 +263,25 @@ fn describe(description: &Option<String>) -> String {
         Some(description) => format!(" ({description})"),
         None => String::new(),
     }
+}
+
+/// Bytes an unprivileged process may still write on the file system holding `path` (or its
+/// directory, when `path` does not exist yet).
+#[cfg(unix)]
+fn available_space(path: &std::path::Path) -> Option<u64> {
+    let probe = if path.exists() {
+        path
+    } else {
+        path.parent()
+            .filter(|parent| !parent.as_os_str().is_empty())?
+    };
+    let stats = rustix::fs::statvfs(probe).ok()?;
+    Some(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+#[cfg(not(unix))]
+fn available_space(_path: &std::path::Path) -> Option<u64> {
+    None
 }
 
 #[cfg(test)]

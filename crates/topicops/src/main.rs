@@ -29,10 +29,28 @@ fn main() -> ExitCode {
                 eprintln!("topicops: {goal}");
                 return ExitCode::from(1);
             }
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_chain(&error));
             ExitCode::from(2)
         }
     }
+}
+
+/// Joins the messages of `error` and its causes with ": ", leaving out a cause whose message
+/// is already part of the text. Several error types repeat their source in their own
+/// message, so the plain chain would print it twice.
+fn error_chain(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if message.is_empty() || text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -49,5 +67,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Monitor(args) => commands::monitor::run(global, args),
         Command::Serve(args) => commands::serve::run(global, args),
         Command::Predict(args) => commands::predict::run(global, args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("failed to open `db`: {source}")]
+    struct Repeats {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn repeated_cause_is_printed_once() {
+        let io = std::io::Error::other("disk I/O error");
+        let error = anyhow::Error::new(Repeats { source: io }).context("opening the store");
+        assert_eq!(error_chain(&error), "opening the store: failed to open `db`: disk I/O error");
+    }
+
+    #[test]
+    fn distinct_causes_are_all_printed() {
+        let error = anyhow::anyhow!("inner").context("middle").context("outer");
+        assert_eq!(error_chain(&error), "outer: middle: inner");
     }
 }

@@ -311,6 +311,64 @@ fn full_disk_fails_cleanly_then_recovers() {
     assert_eq!(check.temp_files, 0);
 }
 
+/// Fills the file system holding `directory` with a file of zeros, page by page, until a
+/// write fails for lack of space. Returns the file's path.
+fn fill_disk(directory: &Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let path = directory.join("filler");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for chunk_bytes in [1 << 20, 4096, 512] {
+        let chunk = vec![0u8; chunk_bytes];
+        while file.write_all(&chunk).is_ok() {}
+    }
+    let _ = file.sync_all();
+    path
+}
+
+#[test]
+fn full_disk_under_metadata_store_fails_cleanly() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = directory.path().join("store");
+    let _mount = match TmpfsMount::mount(&store, "64m") {
+        Ok(mount) => mount,
+        Err(reason) => {
+            eprintln!("SKIPPED: cannot mount a tmpfs (needs root): {reason}");
+            return;
+        }
+    };
+    train_small(directory.path(), &store, 0);
+    let filler = fill_disk(&store);
+
+    // A WAL database needs room for its shared-memory index even to be read. So listing
+    // fails like promoting does.
+    let store_arg = path_str(&store);
+    for args in [vec!["--store", store_arg, "models", "promote", "1", "--alias", "staging"], vec!["--store", store_arg, "models", "list"]] {
+        let output = topicops(directory.path(), &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?} on a full disk: {stderr}");
+        assert!(stderr.contains("metadata.db"), "the error does not name the database: {stderr}");
+        assert!(stderr.contains("bytes free; free some space"), "the error does not say the disk is full: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!stderr.contains("disk I/O error: disk I/O error"), "a cause is printed twice: {stderr}");
+    }
+
+    std::fs::remove_file(filler).unwrap();
+    let connection = rusqlite::Connection::open(Stores::metadata_path(&store)).unwrap();
+    let integrity: String = connection.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
+    assert_eq!(integrity, "ok");
+    drop(connection);
+    let check = check_store(&store);
+    assert_eq!(check.model_versions, 1);
+    assert_eq!(check.temp_files, 0);
+
+    let output = topicops(directory.path(), &["--store", store_arg, "models", "promote", "1", "--alias", "staging"]);
+    assert!(output.status.success(), "promote after freeing space: {}", String::from_utf8_lossy(&output.stderr));
+    let output = topicops(directory.path(), &["--store", store_arg, "models", "show", "1", "--json"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("staging"), "{stdout}");
+}
+
 #[test]
 fn identical_retrain_registers_nothing_new() {
     let directory = tempfile::tempdir().unwrap();

@@ -97,12 +97,8 @@ impl MetadataStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection =
-            Connection::open_with_flags(&path, flags).map_err(|source| StoreError::Sqlite {
-                path: path.clone(),
-                action: "open the database",
-                source,
-            })?;
+        let connection = Connection::open_with_flags(&path, flags)
+            .map_err(|source| StoreError::sqlite(&path, "open the database", source))?;
         let store = MetadataStore {
             path,
             connection: Mutex::new(connection),
@@ -115,11 +111,8 @@ impl MetadataStore {
     /// Opens a private in-memory database with the full schema, for tests and dry runs.
     pub fn open_in_memory() -> Result<Self, StoreError> {
         let path = PathBuf::from(":memory:");
-        let connection = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            path: path.clone(),
-            action: "open the database",
-            source,
-        })?;
+        let connection = Connection::open_in_memory()
+            .map_err(|source| StoreError::sqlite(&path, "open the database", source))?;
         let store = MetadataStore {
             path,
             connection: Mutex::new(connection),
@@ -139,11 +132,7 @@ impl MetadataStore {
         let connection = self.lock_connection();
         let sql_error = |action| {
             let path = self.path.clone();
-            move |source| StoreError::Sqlite {
-                path,
-                action,
-                source,
-            }
+            move |source| StoreError::sqlite(&path, action, source)
         };
 
         connection
@@ -212,11 +201,7 @@ impl MetadataStore {
                     backoff.wait();
                 }
                 Err(TxError::Sql(source)) => {
-                    return Err(StoreError::Sqlite {
-                        path: self.path.clone(),
-                        action,
-                        source,
-                    })
+                    return Err(StoreError::sqlite(&self.path, action, source))
                 }
             }
         }
@@ -239,13 +224,7 @@ impl MetadataStore {
                     backoff.wait();
                 }
                 Err(error) if is_busy(&error) => return Err(self.busy_error(action, started)),
-                Err(source) => {
-                    return Err(StoreError::Sqlite {
-                        path: self.path.clone(),
-                        action,
-                        source,
-                    })
-                }
+                Err(source) => return Err(StoreError::sqlite(&self.path, action, source)),
             }
         }
     }
