@@ -1,6 +1,8 @@
 //! Reading the prediction log that the model server writes: JSON Lines (optionally gzipped)
 //! of `{"work": {...}, "predictions": ...}`, where `predictions` is either the list of chosen
 //! labels (`[{"code", "score"}]`) or a whole prediction (`{"labels": [...], "scores": [...]}`).
+//! `topicops serve` names the key `labels` and writes the list of chosen labels, so `labels`
+//! is read as a synonym of `predictions`.
 //! Work fields are read leniently: missing fields are empty, and labels may be codes or
 //! `{"code", "source"}` objects.
 
@@ -25,7 +27,7 @@ pub struct LoggedPrediction {
 #[derive(Deserialize)]
 struct LogLine {
     work: LenientWork,
-    #[serde(default)]
+    #[serde(default, alias = "labels")]
     predictions: Option<LoggedPredictions>,
 }
 
@@ -86,7 +88,7 @@ impl LenientWork {
 }
 
 /// Returns true when `path` is a file whose first non-blank line is a prediction-log entry
-/// (a JSON object with `work` and `predictions` keys).
+/// (a JSON object with a `work` object and a `predictions` or `labels` key).
 pub fn is_prediction_log(path: &Path) -> bool {
     if !path.is_file() {
         return false;
@@ -104,7 +106,8 @@ pub fn is_prediction_log(path: &Path) -> bool {
         let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
             return false;
         };
-        return value.get("work").is_some_and(|w| w.is_object()) && value.get("predictions").is_some();
+        let has_predictions = value.get("predictions").is_some() || value.get("labels").is_some();
+        return value.get("work").is_some_and(|w| w.is_object()) && has_predictions;
     }
     false
 }
@@ -193,6 +196,21 @@ mod tests {
         assert_eq!(second.prediction.scores, vec![0.1, 0.2]);
         let error = entries[2].as_ref().unwrap_err().to_string();
         assert!(error.contains("line 4"), "{error}");
+    }
+
+    #[test]
+    fn reads_server_log_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("predictions.jsonl");
+        let line = r#"{"at":"2026-12-04T22:17:21.036Z","empty_reason":null,"labels":[{"code":"2700","score":0.85}],"model":"asjc-classifier","model_version":1,"request_id":"r1","work":{"abstract_text":null,"id":"","issns":[],"labels":[],"title":"Atopic dermatitis in children","venue":"Journal of Dermatology"}}"#;
+        std::fs::write(&path, format!("{line}\n")).unwrap();
+        assert!(is_prediction_log(&path));
+
+        let entries: Vec<_> = read_prediction_log(&path).unwrap().collect();
+        assert_eq!(entries.len(), 1);
+        let entry = entries[0].as_ref().unwrap();
+        assert_eq!(entry.work.title.as_deref(), Some("Atopic dermatitis in children"));
+        assert_eq!(entry.prediction.top_label(), Some("2700"));
     }
 
     #[test]

@@ -63,3 +63,62 @@ fn monitor_flags_foreign_batch() {
     let monitor_runs = runs.as_array().unwrap().iter().filter(|r| r["pipeline"] == "monitor").count();
     assert_eq!(monitor_runs, 2);
 }
+
+/// Sends one `POST /v1/predict` over a plain TCP connection and returns the status line.
+fn post_predict(port: u16, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /v1/predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn monitor_reads_serve_prediction_log() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = shared("data/crossref");
+    let labels = shared("data/asjc/issn_subject_codes.csv");
+    let run = topicops(directory.path(), &["run", "--data", data.to_str().unwrap(), "--labels", labels.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+
+    let log = directory.path().join("predictions.jsonl");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_topicops"))
+        .current_dir(directory.path())
+        .args(["-q", "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--log-predictions", log.to_str().unwrap(), "--log-sample-rate", "1"])
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let body = r#"{"works": [{"title": "Atopic dermatitis in children", "venue": "Journal of Dermatology"},
+                             {"title": "Chromatic number bounds for planar graphs"}]}"#;
+    let mut status = String::new();
+    while started.elapsed() < std::time::Duration::from_secs(30) {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            status = post_predict(port, body);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The log is written by a background thread; wait for both lines.
+    while started.elapsed() < std::time::Duration::from_secs(30)
+        && std::fs::read_to_string(&log).map(|text| text.lines().count()).unwrap_or(0) < 2
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+
+    let output = topicops(directory.path(), &["monitor", "--json", "--no-record", "--current", log.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["current_works"], 2);
+}

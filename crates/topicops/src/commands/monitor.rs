@@ -25,8 +25,8 @@ const SCORING_BATCH: usize = 4096;
 
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// The current batch: a corpus source (file or directory) or a prediction log of
-    /// `topicops serve` (JSON Lines of {"work", "predictions"}).
+    /// The current batch: a corpus source (file or directory) or the prediction log of
+    /// `topicops serve --log-predictions` (JSON Lines of {"work", "labels"}).
     #[arg(long)]
     pub current: PathBuf,
     /// Model version number or alias to compare with.
