@@ -4,10 +4,10 @@
 //!
 //! Duplicates are resolved in two passes with bounded memory. The first pass writes every
 //! work that passes the checks to an intermediate Arrow file next to the output, and keeps
-//! only a [`DuplicateIndex`] that identifies each work by its row in that file. When no id occurred
-//! twice, that file is the artifact. Otherwise a second pass copies the rows the index keeps
-//! into a new file. Either way the artifact replaces the output path by a rename, so readers
-//! never see a partial file.
+//! only a [`DuplicateIndex`] that identifies each work by its row in that file (and spills to
+//! disk past a set number of ids). When every row is kept, that file is the artifact.
+//! Otherwise a second pass copies the rows the index keeps into a new file. Either way the
+//! artifact replaces the output path by a rename, so readers never see a partial file.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -19,7 +19,8 @@ use indicatif::ProgressBar;
 use crate::columnar::{read_corpus_artifact, ArtifactWriter};
 use crate::report::{located, IngestReport, ReportBuilder};
 use crate::source::{read_works, ReadOptions, Record, SourcedWork};
-use crate::validate::{DuplicateIndex, Observation, Problem, ProblemKind, QuarantineEntry};
+use crate::dedup::{DuplicateIndex, Observation, Resolution, DEFAULT_MEMORY_IDS};
+use crate::validate::{Problem, ProblemKind, QuarantineEntry};
 use crate::CorpusError;
 
 /// How to run an ingest or inspection.
@@ -36,12 +37,15 @@ pub struct IngestOptions {
     pub quarantine: Option<PathBuf>,
     /// Progress bar advanced by the number of records read; the library never draws itself.
     pub progress: Option<ProgressBar>,
+    /// Distinct ids the duplicate index keeps in memory before it writes a sorted run to a
+    /// temporary file (see [`crate::dedup`]).
+    pub duplicate_index_ids: usize,
 }
 
 impl IngestOptions {
     /// Creates options that require labels, are not strict, and quarantine nothing.
     pub fn new(read: ReadOptions) -> IngestOptions {
-        IngestOptions { read, require_labels: true, strict: false, quarantine: None, progress: None }
+        IngestOptions { read, require_labels: true, strict: false, quarantine: None, progress: None, duplicate_index_ids: DEFAULT_MEMORY_IDS }
     }
 }
 
@@ -72,9 +76,10 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
 
     let spill = temporary_file(&directory, output, "spill").map_err(write_error(&directory))?;
     let spill_writer = ArtifactWriter::new(BufWriter::new(spill.reopen().map_err(write_error(spill.path()))?), spill.path(), false)?;
-    let mut first = FirstPass::start(input, options, Some(spill_writer))?;
+    let mut first = FirstPass::start(input, options, Some(spill_writer), &directory)?;
     first.run(options)?;
-    let FirstPass { builder, duplicates, spill: spill_writer, .. } = first;
+    let FirstPass { mut builder, duplicates, spill: spill_writer, .. } = first;
+    let resolution = resolve(duplicates, &mut builder, input, options, &directory)?;
     if let Some(writer) = spill_writer {
         let mut written = writer.finish()?;
         written.flush().map_err(write_error(spill.path()))?;
@@ -86,8 +91,7 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
         return Err(CorpusError::NoLabelledWorks { path: input.to_path_buf(), works: report.works_read });
     }
 
-    let mut builder = builder;
-    if duplicates.duplicates() == 0 {
+    if resolution.keeps_all() {
         // Every work written in the first pass is kept, and the report already counts them.
         spill.persist(output).map_err(|error| CorpusError::Write { path: output.to_path_buf(), source: error.error })?;
     } else {
@@ -96,7 +100,7 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
         let mut writer = ArtifactWriter::new(BufWriter::new(artifact.reopen().map_err(write_error(artifact.path()))?), output, false)?;
         for (row, work) in (0u64..).zip(read_corpus_artifact(spill.path())?) {
             let work = work?;
-            if duplicates.is_written(&work.id, row) {
+            if resolution.keeps(row) {
                 builder.work_kept(&work);
                 writer.push(&work, row)?;
             }
@@ -117,12 +121,28 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
 /// distribution counts every copy of a duplicated work because only one pass is made.
 pub fn inspect(input: &Path, options: &IngestOptions) -> Result<IngestReport, CorpusError> {
     let started = Instant::now();
-    let mut first = FirstPass::<File>::start(input, options, None)?;
+    let mut first = FirstPass::<File>::start(input, options, None, &std::env::temp_dir())?;
     first.run(options)?;
-    let mut builder = first.builder;
-    builder.set_works_kept(first.duplicates.kept_passing());
+    let FirstPass { mut builder, duplicates, .. } = first;
+    let resolution = resolve(duplicates, &mut builder, input, options, &std::env::temp_dir())?;
+    builder.set_works_kept(resolution.kept_passing);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(builder.finish(None, options.quarantine.clone(), elapsed_ms))
+}
+
+/// Merges the duplicate index and counts the duplicates that only the merge found. In
+/// strict mode any such duplicate is an error.
+fn resolve(duplicates: DuplicateIndex, builder: &mut ReportBuilder, input: &Path, options: &IngestOptions, run_directory: &Path) -> Result<Resolution, CorpusError> {
+    let resolution = duplicates.finish().map_err(|source| CorpusError::Write { path: run_directory.to_path_buf(), source })?;
+    if resolution.merged_duplicates > 0 {
+        let message = "ids occur more than once in works read far apart; the most recently indexed copy is kept".to_string();
+        let problem = Problem::new(ProblemKind::DuplicateId, input, message);
+        if options.strict {
+            return Err(CorpusError::Strict { problem: Box::new(problem) });
+        }
+        builder.merged_duplicates(resolution.merged_duplicates, problem);
+    }
+    Ok(resolution)
 }
 
 /// Creates an empty temporary file beside `output`, removed unless persisted.
@@ -140,10 +160,12 @@ struct FirstPass<W: Write> {
     spill: Option<ArtifactWriter<BufWriter<W>>>,
     /// Works written to the spill file so far: the next one's row.
     rows: u64,
+    /// Directory of the duplicate index's run files.
+    run_directory: PathBuf,
 }
 
 impl<W: Write> FirstPass<W> {
-    fn start(input: &Path, options: &IngestOptions, spill: Option<ArtifactWriter<BufWriter<W>>>) -> Result<FirstPass<W>, CorpusError> {
+    fn start(input: &Path, options: &IngestOptions, spill: Option<ArtifactWriter<BufWriter<W>>>, run_directory: &Path) -> Result<FirstPass<W>, CorpusError> {
         let stream = read_works(input, &options.read)?;
         let builder = ReportBuilder::new(input, stream.format(), options.require_labels);
         let quarantine = match &options.quarantine {
@@ -153,7 +175,8 @@ impl<W: Write> FirstPass<W> {
             }
             None => None,
         };
-        Ok(FirstPass { stream, builder, duplicates: DuplicateIndex::new(), quarantine, spill, rows: 0 })
+        let duplicates = DuplicateIndex::new(options.duplicate_index_ids, Some(run_directory.to_path_buf()));
+        Ok(FirstPass { stream, builder, duplicates, quarantine, spill, rows: 0, run_directory: run_directory.to_path_buf() })
     }
 
     fn run(&mut self, options: &IngestOptions) -> Result<(), CorpusError> {
@@ -196,7 +219,8 @@ impl<W: Write> FirstPass<W> {
         // A work that passes is identified by its row in the spill file. One that does not
         // is never written, so any number below 2^63 will do for it.
         let passes = !options.require_labels || !work.work.labels.is_empty();
-        let observation = self.duplicates.observe(&work.work.id, work.work.indexed_ms, self.rows, passes);
+        let observed = self.duplicates.observe(&work.work.id, work.work.indexed_ms, self.rows, passes);
+        let observation = observed.map_err(|source| CorpusError::Write { path: self.run_directory.clone(), source })?;
         if observation != Observation::First {
             if options.strict {
                 let message = "the id occurs more than once".to_string();
@@ -209,11 +233,11 @@ impl<W: Write> FirstPass<W> {
             match self.spill.as_mut() {
                 Some(spill) => {
                     spill.push(&work.work, self.rows)?;
-                    self.rows += 1;
                     self.builder.work_kept(&work.work);
                 }
                 None => self.builder.count_labels(&work.work),
             }
+            self.rows += 1;
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 
 pub mod clean;
 pub mod columnar;
+pub mod dedup;
 pub mod error;
 pub mod ingest;
 pub mod labels;

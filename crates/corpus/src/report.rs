@@ -295,6 +295,13 @@ impl ReportBuilder {
         });
     }
 
+    /// Counts duplicates that were found only when the duplicate index merged its runs, with
+    /// `example` as the example when no duplicate was counted before.
+    pub fn merged_duplicates(&mut self, count: u64, example: Problem) {
+        self.report.duplicates_dropped += count;
+        self.count(ProblemKind::DuplicateId, count, || example);
+    }
+
     /// Counts a kept work and its labels.
     pub fn work_kept(&mut self, work: &Work) {
         self.report.works_kept += 1;

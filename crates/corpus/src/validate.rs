@@ -6,7 +6,6 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 /// A kind of problem. Some reject the record (see [`ProblemKind::rejects_record`]); the others
@@ -234,156 +233,9 @@ impl From<&Problem> for QuarantineEntry {
     }
 }
 
-/// The copy of a work currently chosen among its duplicates.
-#[derive(Debug, Clone, Copy)]
-struct KeptCopy {
-    indexed_ms: i64,
-    /// The copy's sequence number, with [`PASSES_BIT`] set when the copy passed the checks
-    /// that decide whether it is written.
-    sequence: u64,
-}
-
-/// Top bit of [`KeptCopy::sequence`]; sequence numbers stay below 2^63.
-const PASSES_BIT: u64 = 1 << 63;
-
-/// The result of [`DuplicateIndex::observe`] for one copy of a work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Observation {
-    /// First time this id is seen.
-    First,
-    /// Seen before; this copy replaces the earlier one (indexed later, or equally late).
-    Supersedes,
-    /// Seen before; the earlier copy stays (indexed later than this one).
-    Superseded,
-}
-
-/// Chooses one copy per work id with memory bounded by the number of distinct ids, not by
-/// the size of the works. Each id is stored as a 128-bit BLAKE3 hash with the indexing time
-/// and sequence number of the copy to keep.
-///
-/// The winner is the copy with the latest `indexed_ms` (a missing time counts as oldest);
-/// among equally recent copies the one read last wins. A second pass writes the records that
-/// [`DuplicateIndex::is_written`] confirms.
-///
-/// NOTE: an entry takes 32 bytes (16 for the hash, 8 for the time, 8 for the sequence) plus
-/// the hash table's control byte and spare capacity, so 37 to 73 bytes per distinct id
-/// (about 4 to 7 GB for 100 million works). A collision of two 128-bit hashes would merge
-/// two works; the chance is about n²/2¹²⁹, negligible for any real corpus.
-#[derive(Debug, Default)]
-pub struct DuplicateIndex {
-    kept: FxHashMap<u128, KeptCopy>,
-    duplicates: u64,
-}
-
-impl DuplicateIndex {
-    /// Creates an empty index.
-    pub fn new() -> DuplicateIndex {
-        DuplicateIndex::default()
-    }
-
-    fn key(id: &str) -> u128 {
-        let hash = blake3::hash(id.as_bytes());
-        let mut first = [0u8; 16];
-        first.copy_from_slice(&hash.as_bytes()[..16]);
-        u128::from_le_bytes(first)
-    }
-
-    /// Records a copy of work `id` read as the `sequence`-th work (below 2^63). `passes` is
-    /// true when this copy would be written (see [`DuplicateIndex::kept_passing`]). Copies
-    /// that pass must have distinct sequence numbers; those that do not may share any, since
-    /// they are never written. Ids are compared exactly, so readers pass DOIs already
-    /// lower-cased.
-    pub fn observe(&mut self, id: &str, indexed_ms: Option<i64>, sequence: u64, passes: bool) -> Observation {
-        let flag = if passes { PASSES_BIT } else { 0 };
-        let copy = KeptCopy { indexed_ms: indexed_ms.unwrap_or(i64::MIN), sequence: (sequence & !PASSES_BIT) | flag };
-        match self.kept.entry(Self::key(id)) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(copy);
-                Observation::First
-            }
-            std::collections::hash_map::Entry::Occupied(mut slot) => {
-                self.duplicates += 1;
-                if copy.indexed_ms >= slot.get().indexed_ms {
-                    slot.insert(copy);
-                    Observation::Supersedes
-                } else {
-                    Observation::Superseded
-                }
-            }
-        }
-    }
-
-    /// True when the copy of `id` that passed the checks as `sequence` is the one to keep.
-    /// When the copy to keep failed the checks, no copy of `id` is written.
-    pub fn is_written(&self, id: &str, sequence: u64) -> bool {
-        self.kept.get(&Self::key(id)).is_some_and(|copy| copy.sequence == sequence | PASSES_BIT)
-    }
-
-    /// Number of distinct ids whose kept copy passed the checks: the works an ingest run
-    /// writes.
-    pub fn kept_passing(&self) -> u64 {
-        self.kept.values().filter(|copy| copy.sequence & PASSES_BIT != 0).count() as u64
-    }
-
-    /// Number of copies beyond the first, over all ids.
-    pub fn duplicates(&self) -> u64 {
-        self.duplicates
-    }
-
-    /// Number of distinct ids.
-    pub fn len(&self) -> usize {
-        self.kept.len()
-    }
-
-    /// True when no id was observed.
-    pub fn is_empty(&self) -> bool {
-        self.kept.is_empty()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn latest_indexed_copy_is_kept() {
-        let mut index = DuplicateIndex::new();
-        assert_eq!(index.observe("a", Some(200), 0, true), Observation::First);
-        assert_eq!(index.observe("b", Some(100), 1, false), Observation::First);
-        assert_eq!(index.observe("a", Some(900), 2, true), Observation::Supersedes);
-        assert_eq!(index.observe("a", Some(500), 3, true), Observation::Superseded);
-
-        assert!(!index.is_written("a", 0));
-        assert!(index.is_written("a", 2));
-        assert!(!index.is_written("a", 3));
-        // `b` failed the checks, so it is kept as the winner but not written.
-        assert!(!index.is_written("b", 1));
-        assert_eq!(index.duplicates(), 2);
-        assert_eq!(index.len(), 2);
-        assert_eq!(index.kept_passing(), 1);
-    }
-
-    #[test]
-    fn tie_and_missing_time_rules() {
-        let mut index = DuplicateIndex::new();
-        index.observe("a", Some(7), 0, true);
-        assert_eq!(index.observe("a", Some(7), 1, false), Observation::Supersedes);
-        assert_eq!(index.observe("a", None, 2, true), Observation::Superseded);
-        assert!(!index.is_written("a", 0));
-        assert!(!index.is_written("a", 1));
-
-        index.observe("b", None, 3, true);
-        assert_eq!(index.observe("b", Some(0), 4, true), Observation::Supersedes);
-        assert!(index.is_written("b", 4));
-        // `a` kept the copy that failed the checks, `b` one that passed.
-        assert_eq!(index.kept_passing(), 1);
-    }
-
-    #[test]
-    fn unknown_id_is_not_kept() {
-        let index = DuplicateIndex::new();
-        assert!(!index.is_written("never", 0));
-    }
 
     #[test]
     fn problem_display_names_location_and_id() {

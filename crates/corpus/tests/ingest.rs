@@ -295,3 +295,47 @@ fn cut_json_line_keeps_next_records() {
     assert_eq!(ids, vec!["10.1/a", "10.1/c", "10.1/d"]);
     assert_eq!(report.problem_count(ProblemKind::MalformedJson), 2);
 }
+
+/// Returns one labelled Crossref record indexed at `timestamp`.
+fn record_indexed(doi: &str, timestamp: i64) -> String {
+    format!(r#"{{"DOI": "{doi}", "title": ["Title of {doi}"], "subject": ["Ecology"], "indexed": {{"timestamp": {timestamp}}}}}"#)
+}
+
+#[test]
+fn spilled_duplicate_index_decides_alike() {
+    // a.jsonl holds d0 to d9 indexed at 1. b.jsonl holds newer copies of the even ones
+    // (indexed at 2, so they win) and older copies of d1 and d3 (indexed at 0, so they lose).
+    // Kept rows in reading order: the odd ones of a.jsonl, then the even ones of b.jsonl.
+    let (directory, input) = temporary_input();
+    let first: Vec<String> = (0..10).map(|index| record_indexed(&format!("10.1/d{index}"), 1)).collect();
+    let mut second: Vec<String> = [0, 2, 4, 6, 8].iter().map(|index| record_indexed(&format!("10.1/d{index}"), 2)).collect();
+    second.extend([1, 3].iter().map(|index| record_indexed(&format!("10.1/d{index}"), 0)));
+    write(&input.join("a.jsonl"), first.join("\n"));
+    write(&input.join("b.jsonl"), second.join("\n"));
+    let expected: Vec<String> = [1, 3, 5, 7, 9, 0, 2, 4, 6, 8].iter().map(|index| format!("10.1/d{index}")).collect();
+
+    for duplicate_index_ids in [corpus::dedup::DEFAULT_MEMORY_IDS, 4, 1] {
+        let options = IngestOptions { duplicate_index_ids, ..IngestOptions::default() };
+        let output = directory.path().join("corpus.arrow");
+        let report = ingest(&input, &options, &output).unwrap();
+        let works: Vec<_> = read_corpus_artifact(&output).unwrap().collect::<Result<_, _>>().unwrap();
+        let ids: Vec<&str> = works.iter().map(|work| work.id.as_str()).collect();
+        assert_eq!(ids, expected, "{duplicate_index_ids} ids in memory");
+        assert_eq!(report.works_kept, 10, "{duplicate_index_ids} ids in memory");
+        assert_eq!(report.duplicates_dropped, 7, "{duplicate_index_ids} ids in memory");
+        assert_eq!(report.problems[&ProblemKind::DuplicateId].count, 7, "{duplicate_index_ids} ids in memory");
+        assert_eq!(report.labels.by_code.get("2303"), Some(&10), "{duplicate_index_ids} ids in memory");
+        assert_eq!(files_in(directory.path()), vec!["corpus.arrow", "input"], "run files were left behind");
+
+        let inspected = inspect(&input, &options).unwrap();
+        assert_eq!(inspected.works_kept, 10, "{duplicate_index_ids} ids in memory");
+        assert_eq!(inspected.duplicates_dropped, 7, "{duplicate_index_ids} ids in memory");
+    }
+
+    // With one id in memory every duplicate is found by the merge, which strict mode refuses.
+    let strict = IngestOptions { duplicate_index_ids: 1, strict: true, ..IngestOptions::default() };
+    match ingest(&input, &strict, &directory.path().join("strict.arrow")) {
+        Err(CorpusError::Strict { problem }) => assert_eq!(problem.kind, ProblemKind::DuplicateId),
+        other => panic!("expected a strict duplicate error, got {other:?}"),
+    }
+}
