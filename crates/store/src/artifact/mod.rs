@@ -6,6 +6,8 @@
 
 mod writer;
 
+pub(crate) use writer::create_dir_durably;
+
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -45,8 +47,7 @@ impl ArtifactStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let store = ArtifactStore { root: root.into() };
         for dir in [store.objects_dir(), store.temp_dir()] {
-            fs::create_dir_all(&dir)
-                .map_err(|e| StoreError::io("create the directory", &dir, e))?;
+            writer::create_dir_durably(&dir)?;
         }
 
         match store.sweep_stale_temps() {

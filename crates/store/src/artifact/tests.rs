@@ -271,3 +271,16 @@ fn sweep_removes_only_dead_old_temps() {
     assert!(unrelated.exists());
     assert!(unrelated_dashed.exists());
 }
+
+#[test]
+fn store_in_missing_directories_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("a").join("b").join("artifacts");
+    let store = ArtifactStore::open(&root).unwrap();
+    assert!(root.join("objects").is_dir());
+    assert!(root.join("tmp").is_dir());
+    let reference = store.put_bytes(b"x").unwrap();
+    assert!(store.verify(&reference.hash).is_ok());
+    // Opening again finds every directory in place.
+    ArtifactStore::open(&root).unwrap();
+}

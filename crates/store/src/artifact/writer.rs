@@ -165,8 +165,31 @@ fn temp_file_name() -> String {
     format!("{}-{nanos}-{counter}{TEMP_SUFFIX}", std::process::id())
 }
 
+/// Creates `dir` and any missing parents, then fsyncs the parent of each directory it
+/// created, so the new entries survive a power loss like the files later put in them.
+pub(crate) fn create_dir_durably(dir: &Path) -> Result<(), StoreError> {
+    let mut missing = Vec::new();
+    let mut ancestor = Some(dir);
+    while let Some(path) = ancestor.filter(|path| !path.as_os_str().is_empty() && !path.exists()) {
+        missing.push(path);
+        ancestor = path.parent();
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(|e| StoreError::io("create the directory", dir, e))?;
+    for created in missing {
+        let parent = match created.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
 /// Fsyncs a directory so a rename or a new entry in it survives a power loss.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
         File::open(dir)

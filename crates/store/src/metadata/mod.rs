@@ -90,8 +90,7 @@ impl MetadataStore {
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let path = path.into();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::io("create the directory", parent, e))?;
+            crate::artifact::create_dir_durably(parent)?;
         }
 
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
