@@ -38,6 +38,13 @@ pub enum RetrainOutcome {
 /// ingest settings give the same key.
 pub fn data_change(stores: &Stores, config: &PipelineConfig) -> Result<Option<String>, PipelineError> {
     let current = ingest_cache_key(&config.data)?;
+    data_change_for_key(stores, config, &current)
+}
+
+/// Returns why the model should be retrained, as [`data_change`] does, given the `ingest`
+/// cache key of the current data (see [`ingest_cache_key`]). A watcher computes the key once
+/// per check and passes it here.
+pub fn data_change_for_key(stores: &Stores, config: &PipelineConfig, current: &str) -> Result<Option<String>, PipelineError> {
     let name = &config.registry.model_name;
     let champion = match stores.metadata.resolve(name, "champion") {
         Ok(version) => version,
@@ -55,7 +62,7 @@ pub fn data_change(stores: &Stores, config: &PipelineConfig) -> Result<Option<St
         .into_iter()
         .filter(|execution| execution.step == "ingest" && execution.status == store::StepStatus::Succeeded)
         .find_map(|execution| execution.cache_key);
-    if trained_on.as_deref() == Some(current.as_str()) {
+    if trained_on.as_deref() == Some(current) {
         return Ok(None);
     }
     Ok(Some(format!(

@@ -152,3 +152,28 @@ fn watch_retrains_on_drifted_batch() {
     assert!(newest["trigger_reason"].as_str().unwrap().contains("drifted"), "{newest}");
     assert_eq!(newest["status"], "succeeded");
 }
+
+#[test]
+fn watch_skips_failed_data_until_change() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = directory.path().join("incoming");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::copy(shared("data/crossref/0.json.gz"), data.join("0.json.gz")).unwrap();
+    let labels = shared("data/asjc/issn_subject_codes.csv");
+    // No model reaches a micro-F1 of 0.999 here, so every candidate fails the gate.
+    std::fs::write(directory.path().join("topicops.toml"), "[gate]\nmin_value = 0.999\n").unwrap();
+
+    let watch = topicops(directory.path())
+        .args(["watch", "--interval-secs", "1", "--max-checks", "3"])
+        .args(["--data", data.to_str().unwrap(), "--labels", labels.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(watch.status.success(), "{}", String::from_utf8_lossy(&watch.stderr));
+
+    let runs = topicops(directory.path()).args(["runs", "list", "--json"]).output().unwrap();
+    let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
+    let runs = runs.as_array().unwrap();
+    let ids: Vec<&str> = runs.iter().filter_map(|run| run["id"].as_str()).collect();
+    assert_eq!(runs.len(), 1, "runs: {ids:?}");
+    assert_eq!(runs[0]["status"], "gate_failed");
+}

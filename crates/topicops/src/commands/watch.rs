@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 
-use pipeline::continuous::{data_change, retrain, RetrainOutcome};
+use pipeline::continuous::{data_change, data_change_for_key, retrain, RetrainOutcome};
+use pipeline::steps::ingest_cache_key;
 use pipeline::{PipelineConfig, RunOptions, RunTrigger};
 use store::{Stores, Trigger};
 
@@ -59,7 +60,7 @@ pub fn retrain_if_needed(global: &GlobalArgs, args: RetrainArgs) -> anyhow::Resu
             return Ok(());
         }
     };
-    attempt(global, &stores, config, Trigger::Watch, reason)
+    attempt(global, &stores, config, Trigger::Watch, reason).map(|_| ())
 }
 
 pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
@@ -78,6 +79,9 @@ pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
 
     let mut checks = 0u64;
     let mut monitored_state: Option<Vec<pipeline::fingerprint::SourceFile>> = None;
+    // Ingest cache key of the data the last triggered run used. A failed run on that data is
+    // not retried. A data change, drift or the schedule starts the next one.
+    let mut attempted_key: Option<String> = None;
     loop {
         checks += 1;
         let scheduled_due = next_scheduled.is_some_and(|due| chrono::Utc::now() >= due);
@@ -85,13 +89,22 @@ pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
             Some(path) => drift_reason(global, &config, path, &mut monitored_state),
             None => None,
         };
-        let trigger = match data_change(&stores, &config) {
+        let data_key = ingest_cache_key(&config.data);
+        let data_reason = match &data_key {
+            Ok(key) if attempted_key.as_ref() == Some(key) => {
+                tracing::debug!("the data is unchanged since the last triggered run; waiting for a change");
+                Ok(None)
+            }
+            Ok(key) => data_change_for_key(&stores, &config, key).map_err(anyhow::Error::from),
+            Err(error) => Err(anyhow::anyhow!("{error}")),
+        };
+        let trigger = match data_reason {
             Ok(Some(reason)) => Some((Trigger::Watch, reason)),
             Ok(None) if drift.is_some() => drift.map(|reason| (Trigger::Drift, reason)),
             Ok(None) if scheduled_due => Some((Trigger::Schedule, format!("schedule `{}`", args.schedule.as_deref().unwrap_or("")))),
             Ok(None) => None,
             Err(error) => {
-                tracing::warn!(error = %error, "failed to check the data; retrying at the next check");
+                tracing::warn!(error = %format!("{error:#}"), "failed to check the data; retrying at the next check");
                 None
             }
         };
@@ -100,8 +113,13 @@ pub fn watch(global: &GlobalArgs, args: WatchArgs) -> anyhow::Result<()> {
         }
         if let Some((kind, reason)) = trigger {
             // A failed gate or run is logged and the watch goes on; the next change retries.
-            if let Err(error) = attempt(global, &stores, config.clone(), kind, reason) {
-                tracing::warn!(error = %format!("{error:#}"), "triggered run did not produce a champion");
+            match attempt(global, &stores, config.clone(), kind, reason) {
+                Ok(Attempt::Ran) => attempted_key = data_key.ok(),
+                Ok(Attempt::Busy) => {}
+                Err(error) => {
+                    attempted_key = data_key.ok();
+                    tracing::warn!(error = %format!("{error:#}"), "triggered run did not produce a champion");
+                }
             }
         }
         if args.max_checks.is_some_and(|max| checks >= max) {
@@ -166,8 +184,17 @@ fn drift_reason(
     None
 }
 
-/// Runs the pipeline for one trigger and reports the outcome.
-fn attempt(global: &GlobalArgs, stores: &Stores, config: PipelineConfig, kind: Trigger, reason: String) -> anyhow::Result<()> {
+/// Whether a triggered run started.
+enum Attempt {
+    /// The pipeline ran and its candidate passed the gate.
+    Ran,
+    /// Another process held the training lock, so nothing ran.
+    Busy,
+}
+
+/// Runs the pipeline for one trigger and reports the outcome. A run that failed or whose
+/// candidate failed the gate is an error.
+fn attempt(global: &GlobalArgs, stores: &Stores, config: PipelineConfig, kind: Trigger, reason: String) -> anyhow::Result<Attempt> {
     tracing::info!(trigger = kind.as_str(), reason = %reason, "retraining");
     let options = RunOptions {
         trigger: RunTrigger { kind, reason: Some(reason.clone()) },
@@ -178,7 +205,7 @@ fn attempt(global: &GlobalArgs, stores: &Stores, config: PipelineConfig, kind: T
     match outcome {
         RetrainOutcome::Busy { holder } => {
             println!("another training run holds the lock ({holder}); not starting a second one");
-            Ok(())
+            Ok(Attempt::Busy)
         }
         RetrainOutcome::Ran(summary) => {
             println!("triggered: {reason}");
@@ -186,7 +213,7 @@ fn attempt(global: &GlobalArgs, stores: &Stores, config: PipelineConfig, kind: T
             if summary.gate_passed == Some(false) {
                 return Err(GoalNotMet(format!("run {} failed the quality gate", summary.run_id)).into());
             }
-            Ok(())
+            Ok(Attempt::Ran)
         }
     }
 }
