@@ -45,6 +45,9 @@ pub struct RunSummary {
     pub registration: Option<steps::Registration>,
     pub gate_passed: Option<bool>,
     pub gate_summary: Option<String>,
+    /// Reasons of the gate checks that failed, one per test set, so a caller can show why a
+    /// candidate was not registered.
+    pub gate_failures: Vec<String>,
     /// Headline metrics per test set.
     pub metrics: std::collections::BTreeMap<String, f64>,
     pub report_dir: Option<PathBuf>,
@@ -101,6 +104,7 @@ pub fn run_pipeline(
         registration: None,
         gate_passed: None,
         gate_summary: None,
+        gate_failures: Vec::new(),
         metrics: Default::default(),
         report_dir: None,
     };
@@ -179,6 +183,8 @@ fn fill_summary(
     let decision: steps::StoredDecision = context.get_json("decision", upstream.get(&run_id, StepName::Gate, "decision")?)?;
     summary.gate_passed = Some(decision.decision.passed);
     summary.gate_summary = Some(decision.decision.summary.clone());
+    let failed_checks = decision.decision.checks.iter().filter(|check| !check.passed);
+    summary.gate_failures = failed_checks.map(|check| check.reason.clone()).collect();
     summary.registration = Some(registration);
 
     let evaluations: std::collections::BTreeMap<String, evaluation::Evaluation> =

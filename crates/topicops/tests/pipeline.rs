@@ -137,6 +137,21 @@ fn failed_gate_exits_one_and_registers_nothing() {
 }
 
 #[test]
+fn failed_gate_names_failing_test_set() {
+    // Labelled JSON Lines carry no venue, so the held-out venue test set stays empty and
+    // the default gate, which checks it, fails on it.
+    let directory = tempfile::tempdir().unwrap();
+    let data = shared("data/labeled/citeseer.jsonl");
+    let output = topicops(directory.path(), &["run", "--data", data.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let gate_line = stdout.lines().position(|line| line.starts_with("gate: ")).expect("a gate line");
+    let reasons: Vec<&str> = stdout.lines().skip(gate_line + 1).take_while(|line| line.starts_with("  ")).collect();
+    assert_eq!(reasons.len(), 1, "{stdout}");
+    assert!(reasons[0].contains("`heldout_venues`"), "{stdout}");
+}
+
+#[test]
 fn killed_run_resumes_from_completed_steps() {
     let directory = tempfile::tempdir().unwrap();
     let data = crossref();

@@ -155,6 +155,9 @@ pub fn print_summary(summary: &pipeline::RunSummary) {
     if let Some(gate) = &summary.gate_summary {
         println!("gate: {gate}");
     }
+    for reason in &summary.gate_failures {
+        println!("  {reason}");
+    }
     if let Some(registration) = &summary.registration {
         match (registration.version, registration.created, registration.promoted) {
             (Some(version), true, true) => println!("registered {} version {version} as champion", registration.model),
