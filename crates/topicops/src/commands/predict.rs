@@ -17,6 +17,7 @@ use crate::cli::GlobalArgs;
 use crate::GoalNotMet;
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("destination").required(true).args(["into_a3k", "output"])))]
 pub struct PredictArgs {
     /// Corpus to score: a Crossref file or directory, an alexandria3k database, or an
     /// OpenAlex, arXiv or labelled JSON Lines file. Defaults to the --into-a3k database.
@@ -33,7 +34,7 @@ pub struct PredictArgs {
     pub name: String,
     /// Write the predictions into this alexandria3k database as the table
     /// `works_predicted_asjcs`, replacing this model version's earlier rows.
-    #[arg(long, conflicts_with = "output", required_unless_present = "output")]
+    #[arg(long)]
     pub into_a3k: Option<PathBuf>,
     /// Write the predictions to this file: JSON Lines (`.jsonl`) or CSV (`.csv`).
     #[arg(long)]
@@ -147,4 +148,27 @@ fn print_summary(summary: &BatchSummary, model: &serving::ModelInfo, destination
     }
     println!("elapsed            {:.2} s ({:.0} works/s)", summary.elapsed_seconds, summary.works_per_second());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn missing_destination_names_both_options() {
+        let error = Cli::try_parse_from(["topicops", "predict", "--data", "works.jsonl"]).unwrap_err();
+        let message = error.to_string();
+        assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert!(message.contains("--output"), "{message}");
+        assert!(message.contains("--into-a3k"), "{message}");
+    }
+
+    #[test]
+    fn both_destinations_conflict() {
+        let arguments = ["topicops", "predict", "--data", "w.jsonl", "--output", "p.jsonl", "--into-a3k", "w.db"];
+        let error = Cli::try_parse_from(arguments).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
 }
