@@ -339,3 +339,19 @@ fn spilled_duplicate_index_decides_alike() {
         other => panic!("expected a strict duplicate error, got {other:?}"),
     }
 }
+
+#[test]
+fn skipped_member_error_same_everywhere() {
+    // A raw tab inside a reference string is invalid JSON in a member topicops does not
+    // read. The first line and the line that crosses the 1 MiB read buffer take another
+    // path through the reader than the others. Every line must still be read as a work.
+    let (_directory, input) = temporary_input();
+    let line = "{\"DOI\": \"10.1/a\", \"title\": [\"T\"], \"reference\": [{\"key\": \"a\tb\"}]}";
+    let count = (2 << 20) / (line.len() + 1);
+    write(&input.join("a.jsonl"), vec![line; count].join("\n"));
+
+    // Format detection parses the first record in full, so the format is given.
+    let collected = collect_with(&input, &ReadOptions::default().with_format(SourceFormat::Crossref));
+    assert_eq!(collected.works.len(), count);
+    assert!(collected.problems.is_empty(), "{:?}", collected.problems.first());
+}

@@ -8,7 +8,9 @@
 //! raw line breaks, and bytes that cannot occur in JSON outside strings. They are not fully
 //! parsed, so an error inside a skipped value that keeps its brackets and quotes balanced
 //! goes unreported. simdjson's On-Demand API makes the same trade. A record that fails a
-//! check is left to the full parse, which reports the error with its line and column.
+//! check is left to the full parse, which reports the error with its line and column. Every
+//! record tries the selection first, wherever it sits in the file, so that a record gets the
+//! same outcome at any position.
 
 mod blocks;
 
