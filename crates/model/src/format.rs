@@ -88,7 +88,10 @@ fn write_safetensors(
     let mut entries = BTreeMap::new();
     let mut offset = 0;
     for (name, (shape, bytes)) in tensors {
-        debug_assert_eq!(shape.iter().product::<usize>() * 4, bytes.len(), "tensor `{name}`");
+        if shape.iter().product::<usize>() * 4 != bytes.len() {
+            let message = format!("tensor `{name}` has {} bytes, which does not fit its shape {shape:?}", bytes.len());
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+        }
         entries.insert(*name, TensorEntry { dtype: "F32", shape, data_offsets: [offset, offset + bytes.len()] });
         offset += bytes.len();
     }
@@ -357,6 +360,18 @@ mod tests {
         sorted.sort();
         assert_eq!(metadata, sorted);
         assert_eq!(metadata.len(), 10);
+    }
+
+    #[test]
+    fn tensor_not_fitting_shape_is_refused() {
+        let metadata = BTreeMap::new();
+        // A 2 x 3 tensor of f32 needs 24 bytes.
+        let tensors = BTreeMap::from([("weights", (vec![2, 3], vec![0u8; 20]))]);
+        let mut written = Vec::new();
+        let error = write_safetensors(&mut written, &metadata, &tensors).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+        assert!(error.to_string().contains("`weights`"), "{error}");
+        assert!(written.is_empty());
     }
 
     #[test]
