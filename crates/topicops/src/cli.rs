@@ -57,3 +57,35 @@ pub enum Command {
     /// Score a corpus with a registered model into an alexandria3k table or a file.
     Predict(crate::commands::predict::PredictArgs),
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Appends `command path: argument` for each argument of `command` and its subcommands
+    /// that has no help text.
+    fn collect_undocumented(command: &clap::Command, path: &str, undocumented: &mut Vec<String>) {
+        for argument in command.get_arguments() {
+            // clap documents its own --help and --version flags.
+            if matches!(argument.get_long(), Some("help" | "version")) {
+                continue;
+            }
+            if argument.get_help().is_none() && argument.get_long_help().is_none() {
+                undocumented.push(format!("{path}: {}", argument.get_id()));
+            }
+        }
+        for subcommand in command.get_subcommands() {
+            let subpath = format!("{path} {}", subcommand.get_name());
+            collect_undocumented(subcommand, &subpath, undocumented);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_help() {
+        let mut undocumented = Vec::new();
+        collect_undocumented(&Cli::command(), "topicops", &mut undocumented);
+        assert!(undocumented.is_empty(), "arguments without help text: {undocumented:?}");
+    }
+}

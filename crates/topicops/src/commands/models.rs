@@ -19,18 +19,23 @@ pub struct ModelsArgs {
 pub enum ModelsCommand {
     /// List the versions of a model with their aliases and headline metrics.
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show one version (number or alias) with its lineage and the alias history.
     Show {
+        /// Version number or alias, e.g. `3` or `champion`.
         version: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Point an alias (default `champion`) at a version.
     Promote {
+        /// Version number to point the alias at.
         version: u32,
+        /// Alias to move. An alias starts with a letter, so it cannot be read as a version number.
         #[arg(long, default_value = "champion")]
         alias: String,
         /// Reason recorded in the audit trail.
@@ -39,8 +44,10 @@ pub enum ModelsCommand {
     },
     /// Move an alias (default `champion`) back to the version it pointed at before its last move.
     Rollback {
+        /// Alias to move back.
         #[arg(long, default_value = "champion")]
         alias: String,
+        /// Reason recorded in the audit trail.
         #[arg(long, default_value = "manual rollback")]
         reason: String,
     },

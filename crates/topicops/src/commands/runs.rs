@@ -29,7 +29,9 @@ pub enum RunsCommand {
     },
     /// Show one run: configuration, steps, parameters, metrics, artifacts, model versions.
     Show {
+        /// Run id, as printed by `runs list`.
         run_id: String,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -37,6 +39,7 @@ pub enum RunsCommand {
     /// `test.jsonl` (train, validation, test) and `heldout_venues.jsonl` (train, validation,
     /// and the held-out venues as `test`).
     ExportSplits {
+        /// Run id, as printed by `runs list`.
         run_id: String,
         /// Directory to write the two files to.
         #[arg(long, short = 'o')]
@@ -44,8 +47,10 @@ pub enum RunsCommand {
     },
     /// Compare runs side by side: differing parameters and final metrics.
     Compare {
+        /// Two or more run ids, as printed by `runs list`.
         #[arg(required = true, num_args = 2..)]
         run_ids: Vec<String>,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
