@@ -37,7 +37,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub into_a3k: Option<PathBuf>,
     /// Write the predictions to this file: JSON Lines (`.jsonl`) or CSV (`.csv`).
-    #[arg(long)]
+    #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
     /// Output file format (jsonl or csv), for a file whose extension is neither.
     #[arg(long, requires = "output")]
@@ -163,6 +163,15 @@ mod tests {
         assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument);
         assert!(message.contains("--output"), "{message}");
         assert!(message.contains("--into-a3k"), "{message}");
+    }
+
+    #[test]
+    fn short_output_flag_as_in_ingest() {
+        let cli = Cli::try_parse_from(["topicops", "predict", "--data", "w.jsonl", "-o", "p.jsonl"]).unwrap();
+        let crate::cli::Command::Predict(arguments) = cli.command else {
+            panic!("parsed as another command: {:?}", cli.command);
+        };
+        assert_eq!(arguments.output, Some(std::path::PathBuf::from("p.jsonl")));
     }
 
     #[test]
