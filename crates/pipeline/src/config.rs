@@ -95,6 +95,12 @@ impl PipelineConfig {
             ));
         }
         self.level()?;
+        if self.data.format != "auto" {
+            self.data
+                .format
+                .parse::<corpus::SourceFormat>()
+                .map_err(|error| PipelineError::Config(format!("data.format: {error}")))?;
+        }
         self.features
             .validate()
             .map_err(|error| PipelineError::Config(format!("[features] {error}")))?;
@@ -148,6 +154,18 @@ mod tests {
     fn missing_data_path_says_how_to_fix() {
         let error = PipelineConfig::default().validate().unwrap_err();
         assert!(error.to_string().contains("--data"), "{error}");
+    }
+
+    #[test]
+    fn bad_format_is_rejected_before_the_run() {
+        let mut config = PipelineConfig::default();
+        config.data.path = Some(PathBuf::from("x"));
+        config.data.format = "bogus".to_string();
+        let error = config.validate().unwrap_err();
+        assert!(error.to_string().contains("bogus"), "{error}");
+
+        config.data.format = "openalex".to_string();
+        assert!(config.validate().is_ok());
     }
 
     #[test]
