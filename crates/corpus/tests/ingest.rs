@@ -350,8 +350,7 @@ fn skipped_member_error_same_everywhere() {
     let count = (2 << 20) / (line.len() + 1);
     write(&input.join("a.jsonl"), vec![line; count].join("\n"));
 
-    // Format detection parses the first record in full, so the format is given.
-    let collected = collect_with(&input, &ReadOptions::default().with_format(SourceFormat::Crossref));
+    let collected = collect(&input);
     assert_eq!(collected.works.len(), count);
     assert!(collected.problems.is_empty(), "{:?}", collected.problems.first());
 }

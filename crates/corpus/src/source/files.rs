@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 use serde_json::Value;
 
+use super::members::select_members;
 use super::scan::{Layout, RecordScanner, Scanned};
 use super::SourceFormat;
 use crate::CorpusError;
@@ -22,7 +23,7 @@ const TEXT_BUFFER_BYTES: usize = 1024 * 1024;
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// The first bytes of every SQLite 3 database file.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-/// Largest first record read when detecting a format.
+/// Largest record read when detecting a format.
 const DETECT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
 /// File name endings taken as data files when a directory is read.
@@ -102,50 +103,110 @@ pub fn is_sqlite(path: &Path) -> io::Result<bool> {
     Ok(&header == SQLITE_MAGIC)
 }
 
+/// Records of one file that format detection reads before it gives up on the file.
+const DETECT_RECORDS: usize = 100;
+
+/// Files of a directory that format detection tries before it gives up.
+const DETECT_FILES: usize = 16;
+
 /// Detects the source format of `path`: a SQLite file is an alexandria3k database; JSON is
-/// told apart by its layout and the keys of its first record (`{"items": [...]}` or a `DOI`
-/// key: Crossref; `abstract_inverted_index`, `primary_topic`, `topics` or an OpenAlex id:
-/// OpenAlex; `categories`: arXiv; `labels`: generic labelled JSON Lines). A directory is
-/// detected from its first data file.
+/// told apart by its layout and the keys of a record (`{"items": [...]}` or a `DOI` key:
+/// Crossref; `abstract_inverted_index`, `primary_topic`, `topics` or an OpenAlex id:
+/// OpenAlex; `categories`: arXiv; `labels`: generic labelled JSON Lines).
+///
+/// A malformed record or one without telling keys does not decide: detection reads up to
+/// 100 records of a file, and of a directory up to 16 files in path order, and takes the
+/// first record that identifies a source. The error, when none does, describes the first
+/// file tried.
 pub fn detect(path: &Path) -> Result<SourceFormat, CorpusError> {
     let metadata = fs::metadata(path).map_err(|source| CorpusError::Open { path: path.to_path_buf(), source })?;
-    let file = if metadata.is_dir() {
-        let files = list_input_files(path)?;
-        files.into_iter().next().ok_or_else(|| CorpusError::NoInputFiles { path: path.to_path_buf() })?
-    } else {
-        path.to_path_buf()
-    };
+    if !metadata.is_dir() {
+        return detect_file(path);
+    }
+    let files = list_input_files(path)?;
+    let mut first_error = None;
+    for file in files.iter().take(DETECT_FILES) {
+        match detect_file(file) {
+            Ok(format) => return Ok(format),
+            Err(error) => {
+                tracing::debug!(path = %file.display(), %error, "format detection tried the next file");
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| CorpusError::NoInputFiles { path: path.to_path_buf() }))
+}
 
-    let open_error = |source| CorpusError::Open { path: file.clone(), source };
-    if is_sqlite(&file).map_err(open_error)? {
+/// Detects the format of one file; see [`detect`].
+fn detect_file(file: &Path) -> Result<SourceFormat, CorpusError> {
+    let open_error = |source| CorpusError::Open { path: file.to_path_buf(), source };
+    if is_sqlite(file).map_err(open_error)? {
         return Ok(SourceFormat::A3k);
     }
 
-    let reader = open_text(&file).map_err(open_error)?;
+    let reader = open_text(file).map_err(open_error)?;
     let mut scanner = RecordScanner::new(reader, DETECT_MAX_RECORD_BYTES);
-    let unknown = |detail: String| CorpusError::UnknownFormat { path: file.clone(), detail };
-    let first_record: Vec<u8> = loop {
-        match scanner.next() {
-            None => return Err(unknown("it holds no JSON record".to_string())),
-            Some(Scanned::Record(bytes, _) | Scanned::Parsed(bytes, _, ())) => break bytes.to_vec(),
-            Some(Scanned::Broken(..)) => continue,
+    let unknown = |detail: String| CorpusError::UnknownFormat { path: file.to_path_buf(), detail };
+    // Why the first record read did not identify a source, and how many records were read.
+    let mut first_failure: Option<String> = None;
+    let mut records = 0;
+    while records < DETECT_RECORDS {
+        let record: Vec<u8> = match scanner.next() {
+            None => break,
+            Some(Scanned::Record(bytes, _) | Scanned::Parsed(bytes, _, ())) => bytes.to_vec(),
+            Some(Scanned::Broken(..)) => {
+                records += 1;
+                continue;
+            }
             Some(Scanned::Truncated(_, _, error)) => {
                 let reason = error.map(|error| error.to_string()).unwrap_or_else(|| "the file ends inside it".to_string());
-                return Err(unknown(format!("its first record could not be read completely: {reason}")));
+                first_failure.get_or_insert(format!("a record could not be read completely: {reason}"));
+                break;
             }
             Some(Scanned::ReadFailed(error)) => return Err(open_error(error)),
+        };
+        records += 1;
+        if scanner.layout() == Some(Layout::Items) {
+            return Ok(SourceFormat::Crossref);
         }
-    };
-    if scanner.layout() == Some(Layout::Items) {
-        return Ok(SourceFormat::Crossref);
+        if let Some(format) = identifying_members(&record).as_ref().and_then(format_from_keys) {
+            return Ok(format);
+        }
+        match serde_json::from_slice::<Value>(&record) {
+            Ok(value) => match format_from_keys(&value) {
+                Some(format) => return Ok(format),
+                None => {
+                    let keys: Vec<&str> = value.as_object().map(|object| object.keys().map(String::as_str).take(12).collect()).unwrap_or_default();
+                    first_failure.get_or_insert(format!("its first record has none of the keys that identify a source (keys: {})", keys.join(", ")));
+                }
+            },
+            Err(error) => {
+                first_failure.get_or_insert(format!("its first record is not valid JSON ({error})"));
+            }
+        }
     }
+    let detail = match (first_failure, records) {
+        (None, _) => "it holds no JSON record".to_string(),
+        (Some(failure), 0 | 1) => failure,
+        (Some(failure), records) => format!("none of its first {records} records identifies a source; {failure}"),
+    };
+    Err(unknown(detail))
+}
 
-    let value: Value = serde_json::from_slice(&first_record)
-        .map_err(|error| unknown(format!("its first record is not valid JSON ({error})")))?;
-    format_from_keys(&value).ok_or_else(|| {
-        let keys: Vec<&str> = value.as_object().map(|object| object.keys().map(String::as_str).take(12).collect()).unwrap_or_default();
-        unknown(format!("its first record has none of the keys that identify a source (keys: {})", keys.join(", ")))
-    })
+/// Returns the members of `record` that [`format_from_keys`] looks at, selected the way the
+/// readers select theirs. A record with an error only in other members is read alike by
+/// detection and by the readers. `None` when the selection fails.
+fn identifying_members(record: &[u8]) -> Option<Value> {
+    let is_identifying = |key: &[u8]| {
+        matches!(key, b"labels" | b"DOI" | b"abstract_inverted_index" | b"primary_topic" | b"topics" | b"id" | b"categories")
+            || CROSSREF_KEYS.iter().any(|name| name.as_bytes() == key)
+    };
+    let mut selected = Vec::new();
+    let length = select_members(record, is_identifying, &mut selected)?;
+    if !record[length..].iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    serde_json::from_slice(&selected).ok()
 }
 
 /// Keys found only in Crossref work records, used when the first record has no `DOI`.
@@ -190,6 +251,34 @@ mod tests {
         assert_eq!(format_from_keys(&json!({"id": "a", "labels": [], "DOI": "x"})), Some(SourceFormat::Labelled));
         assert_eq!(format_from_keys(&json!({"id": "a"})), None);
         assert_eq!(format_from_keys(&json!([1])), None);
+    }
+
+    #[test]
+    fn malformed_first_record_does_not_decide() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("a.jsonl");
+        // A comma is missing between the two members of line 1.
+        fs::write(&file, "{\"DOI\": \"10.1/a\", \"title\": [\"T\"] \"page\": 1}\n{\"DOI\": \"10.1/b\"}\n").unwrap();
+        assert_eq!(detect(&file).unwrap(), SourceFormat::Crossref);
+    }
+
+    #[test]
+    fn directory_detection_tries_later_files() {
+        let directory = tempfile::tempdir().unwrap();
+        fs::write(directory.path().join("0.jsonl"), "{\"note\": 1}\n").unwrap();
+        fs::write(directory.path().join("1.jsonl"), "{\"id\": \"0704.0001\", \"categories\": \"hep-ph\"}\n").unwrap();
+        assert_eq!(detect(directory.path()).unwrap(), SourceFormat::Arxiv);
+    }
+
+    #[test]
+    fn undetectable_file_error_names_first_failure() {
+        let directory = tempfile::tempdir().unwrap();
+        let file = directory.path().join("a.jsonl");
+        fs::write(&file, "{\"note\": 1}\n{\"other\": 2}\n{\"third\": 3}\n").unwrap();
+        let message = detect(&file).unwrap_err().to_string();
+        assert!(message.contains("a.jsonl"), "{message}");
+        assert!(message.contains("none of its first 3 records identifies a source"), "{message}");
+        assert!(message.contains("(keys: note)"), "{message}");
     }
 
     #[test]
