@@ -62,6 +62,15 @@ fn monitor_flags_foreign_batch() {
     let runs: Value = serde_json::from_slice(&runs.stdout).unwrap();
     let monitor_runs = runs.as_array().unwrap().iter().filter(|r| r["pipeline"] == "monitor").count();
     assert_eq!(monitor_runs, 2);
+
+    // The PIPELINE column separates monitoring runs from training runs in the table.
+    let table = topicops(directory.path(), &["runs", "list"]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    let header: Vec<&str> = table.lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header.get(1), Some(&"PIPELINE"), "{table}");
+    let pipelines: Vec<&str> = table.lines().skip(1).filter_map(|line| line.split_whitespace().nth(1)).collect();
+    assert_eq!(pipelines.iter().filter(|pipeline| **pipeline == "monitor").count(), 2, "{table}");
+    assert_eq!(pipelines.iter().filter(|pipeline| **pipeline == "training").count(), 1, "{table}");
 }
 
 /// Sends one `POST /v1/predict` over a plain TCP connection and returns the status line.

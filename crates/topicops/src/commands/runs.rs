@@ -80,6 +80,7 @@ pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
                 .map(|run| {
                     vec![
                         run.id.clone(),
+                        run.pipeline.clone(),
                         run.status.as_str().to_string(),
                         run.started_at.clone(),
                         run.trigger.as_str().to_string(),
@@ -87,7 +88,7 @@ pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
                     ]
                 })
                 .collect();
-            print_table(&["RUN", "STATUS", "STARTED", "TRIGGER", "USER"], &rows);
+            print_table(&["RUN", "PIPELINE", "STATUS", "STARTED", "TRIGGER", "USER"], &rows);
         }
         RunsCommand::Show { run_id, json } => {
             let details = metadata.get_run(&run_id).with_context(|| format!("failed to read run `{run_id}`"))?;
@@ -97,6 +98,7 @@ pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
             }
             let run = &details.run;
             println!("run        {}", run.id);
+            println!("pipeline   {}", run.pipeline);
             println!("status     {}", run.status.as_str());
             println!("started    {}", run.started_at);
             println!("ended      {}", run.ended_at.as_deref().unwrap_or("-"));
