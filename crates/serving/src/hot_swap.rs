@@ -157,14 +157,24 @@ impl Reloader {
 
     fn fail(&self, served: Option<u32>, version: Option<u32>, error: &ServingError) -> ReloadOutcome {
         self.metrics.record_reload(false);
-        tracing::error!(
-            model = self.source.model(),
-            reference = self.source.reference(),
-            version = ?version,
-            served_version = ?served,
-            %error,
-            "model reload failed; the previous model keeps serving"
-        );
+        if served.is_some() {
+            tracing::error!(
+                model = self.source.model(),
+                reference = self.source.reference(),
+                version = ?version,
+                served_version = ?served,
+                %error,
+                "model reload failed; the previous model keeps serving"
+            );
+        } else {
+            tracing::error!(
+                model = self.source.model(),
+                reference = self.source.reference(),
+                version = ?version,
+                %error,
+                "model reload failed; no model is loaded yet, so /ready stays 503"
+            );
+        }
         // Clients get a summary; the error itself, which names files, goes to the log only.
         let summary = match version {
             Some(version) => format!("version {version} failed to load; the server log has the error"),

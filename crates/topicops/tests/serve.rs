@@ -226,3 +226,28 @@ fn serve_rejects_public_address_without_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("refusing to listen on 0.0.0.0:0 without a token"), "{stderr}");
 }
+
+#[test]
+fn serve_without_model_logs_none_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join(".topicops");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_topicops"))
+        .arg("--store")
+        .arg(&store)
+        .args(["serve", "--addr", "127.0.0.1:0", "--allow-missing-model", "--poll-interval-ms", "100"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Let a few registry polls fail, then stop the server and read everything it logged.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+
+    assert!(stderr.contains("model reload failed"), "{stderr}");
+    assert!(!stderr.contains("previous model keeps serving"), "{stderr}");
+    assert!(stderr.contains("no model is loaded yet"), "{stderr}");
+}
