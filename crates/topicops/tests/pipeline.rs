@@ -152,6 +152,21 @@ fn failed_gate_names_failing_test_set() {
 }
 
 #[test]
+fn piped_log_lines_are_plain_text() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_topicops"))
+        .current_dir(directory.path())
+        .env("RUST_LOG", "info")
+        .args(["runs", "list"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INFO"), "no log line to check: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+#[test]
 fn killed_run_resumes_from_completed_steps() {
     let directory = tempfile::tempdir().unwrap();
     let data = crossref();
