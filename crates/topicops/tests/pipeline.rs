@@ -167,6 +167,26 @@ fn piped_log_lines_are_plain_text() {
 }
 
 #[test]
+fn models_show_prints_lineage_as_text() {
+    let directory = tempfile::tempdir().unwrap();
+    let (code, summary) = run_json(directory.path(), &[]);
+    assert_eq!(code, 0, "{summary}");
+
+    let output = topicops(directory.path(), &["models", "show", "champion"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let data_line = format!("data         {}", crossref().display());
+    assert!(stdout.lines().any(|line| line == data_line), "{stdout}");
+    let labels_line = format!("labels       {}", issn_table().display());
+    assert!(stdout.lines().any(|line| line == labels_line), "{stdout}");
+    assert!(stdout.lines().any(|line| line == "level        field"), "{stdout}");
+    // The lineage graph with executions and edges is for --json only.
+    assert!(!stdout.contains("\"edges\""), "{stdout}");
+    let model_row = stdout.lines().find(|line| line.starts_with("model ")).expect("a model artifact row");
+    assert!(model_row.ends_with(" train"), "{model_row}");
+}
+
+#[test]
 fn killed_run_resumes_from_completed_steps() {
     let directory = tempfile::tempdir().unwrap();
     let data = crossref();

@@ -103,8 +103,7 @@ pub fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<()> {
             for (key, value) in &resolved.metrics {
                 println!("  {key} = {}", format_metric(*value));
             }
-            println!("\nLineage");
-            println!("{}", serde_json::to_string_pretty(&lineage)?);
+            print_lineage(&lineage);
             println!("\nAlias history");
             let rows: Vec<Vec<String>> = history
                 .iter()
@@ -136,6 +135,55 @@ pub fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints the data, code and parameters behind a version, and its upstream artifacts, one
+/// line each. `--json` prints the whole lineage graph with its executions and edges.
+fn print_lineage(lineage: &store::Lineage) {
+    println!("\nLineage");
+    let data = lineage.run.as_ref().map(|run| &run.config["data"]);
+    // A string setting as it is, a list of paths joined with commas, anything else as `-`.
+    let setting = |key: &str| match data.map(|data| &data[key]) {
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(serde_json::Value::Array(items)) if !items.is_empty() => {
+            let texts: Vec<String> = items.iter().map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_string)).collect();
+            texts.join(", ")
+        }
+        _ => "-".to_string(),
+    };
+    println!("data         {}", setting("path"));
+    println!("labels       {}", setting("labels"));
+    println!("level        {}", setting("level"));
+    println!(
+        "code         topicops {}, commit {}",
+        lineage.topicops_version.as_deref().unwrap_or("-"),
+        lineage.code_version.as_deref().unwrap_or("-")
+    );
+    match &lineage.run {
+        Some(run) => println!("parameters   {} (listed by `topicops runs show {}`)", lineage.params.len(), run.id),
+        None => println!("parameters   - (no recorded run)"),
+    }
+
+    let steps: std::collections::HashMap<i64, &str> =
+        lineage.executions.iter().map(|execution| (execution.id, execution.step.as_str())).collect();
+    let rows: Vec<Vec<String>> = lineage
+        .artifacts
+        .iter()
+        .map(|artifact| {
+            let record = &artifact.record;
+            let mut produced_by: Vec<&str> = artifact.produced_by.iter().filter_map(|id| steps.get(id).copied()).collect();
+            produced_by.sort_unstable();
+            produced_by.dedup();
+            vec![
+                record.name.clone(),
+                record.hash.chars().take(12).collect(),
+                record.run_id.clone().unwrap_or_else(|| "-".to_string()),
+                if produced_by.is_empty() { "source".to_string() } else { produced_by.join(",") },
+            ]
+        })
+        .collect();
+    println!();
+    print_table(&["ARTIFACT", "HASH", "RUN", "STEP"], &rows);
 }
 
 fn describe_move(model: &str, alias: &str, moved: &store::AliasMove) -> String {
