@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 use serde_json::Value;
 
-use super::members::select_members;
+use super::members::{is_json_whitespace, select_members};
 use super::scan::{Layout, RecordScanner, Scanned};
 use super::SourceFormat;
 use crate::CorpusError;
@@ -203,7 +203,7 @@ fn identifying_members(record: &[u8]) -> Option<Value> {
     };
     let mut selected = Vec::new();
     let length = select_members(record, is_identifying, &mut selected)?;
-    if !record[length..].iter().all(u8::is_ascii_whitespace) {
+    if !is_json_whitespace(&record[length..]) {
         return None;
     }
     serde_json::from_slice(&selected).ok()

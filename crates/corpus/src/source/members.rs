@@ -100,6 +100,12 @@ pub(crate) fn select_members(bytes: &[u8], keep: impl Fn(&[u8]) -> bool, selecte
     }
 }
 
+/// True when `bytes` holds only JSON whitespace (space, tab, line feed, carriage return),
+/// which unlike [`u8::is_ascii_whitespace`] excludes the form feed.
+pub(crate) fn is_json_whitespace(bytes: &[u8]) -> bool {
+    bytes.iter().all(|byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
 fn skip_whitespace(bytes: &[u8], mut index: usize) -> usize {
     while bytes.get(index).is_some_and(|&byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r')) {
         index += 1;
@@ -307,6 +313,13 @@ mod tests {
         let mut selected = Vec::new();
         let length = select_members(text.as_bytes(), |key| keys.iter().any(|wanted| wanted.as_bytes() == key), &mut selected)?;
         Some((length, String::from_utf8(selected).unwrap()))
+    }
+
+    #[test]
+    fn form_feed_is_not_json_whitespace() {
+        assert!(is_json_whitespace(b" \t\r\n"));
+        assert!(is_json_whitespace(b""));
+        assert!(!is_json_whitespace(b" \x0c"));
     }
 
     #[test]

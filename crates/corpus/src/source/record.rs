@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::files::open_text;
+use super::members::is_json_whitespace;
 use super::scan::{BrokenKind, RecordScanner, Scanned, TextPosition};
 use super::{FileStatus, FileSummary, Origin, Record, SourcedWork};
 use crate::labels::LabelSources;
@@ -173,7 +174,7 @@ fn handle_record(
     // go through the member selection in place, so trying it first here too gives a record
     // the same outcome wherever it sits, even when a member it skips is malformed.
     if let Some((length, result)) = parser.parse_prefix(bytes) {
-        if bytes[length..].iter().all(u8::is_ascii_whitespace) {
+        if is_json_whitespace(&bytes[length..]) {
             return emit_result(result, text, position, file, labels, sink);
         }
     }
