@@ -298,7 +298,7 @@ pub(crate) fn finish_report(report: &mut DriftReport) {
             kind: AlertKind::DatasetDrift,
             feature: None,
             message: format!(
-                "dataset drift: {} of {} tested columns drifted ({:.0}%, threshold {:.0}%)",
+                "dataset drift: {} of {} tested input columns drifted, text included ({:.0}%, threshold {:.0}%)",
                 report.drifted_columns,
                 report.tested_columns,
                 report.drifted_share * 100.0,

@@ -34,7 +34,7 @@ pub fn render_html(report: &DriftReport, title: &str) -> String {
     let (class, verdict) = if report.dataset_drift { ("drift", "Dataset drift") } else { ("ok", "No dataset drift") };
     let _ = write!(
         page,
-        "<p class=\"verdict {class}\">{verdict}: {} of {} tested columns drifted (threshold {:.0}%).</p>",
+        "<p class=\"verdict {class}\">{verdict}: {} of {} tested input columns drifted, text included (threshold {:.0}%).</p>",
         report.drifted_columns,
         report.tested_columns,
         report.config.drift_share * 100.0

@@ -24,30 +24,10 @@ pub fn render_text(report: &DriftReport) -> String {
     let _ = writeln!(out, "reference: {} works   current: {} works", report.reference_works, report.current_works);
     let _ = writeln!(out);
 
-    let header = ["feature", "test", "score", "threshold", "drift", "missing ref", "missing cur"];
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for feature in report.features.iter().chain(&report.predicted_labels).chain(&report.label_prior) {
-        let (test, score, threshold) = match (feature.test, feature.score, feature.threshold) {
-            (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
-            _ => ("not tested".to_string(), "-".to_string(), "-".to_string()),
-        };
-        let drift = if feature.drifted {
-            "DRIFT"
-        } else if feature.is_tested() {
-            "ok"
-        } else {
-            "-"
-        };
-        rows.push(vec![
-            feature.name.clone(),
-            test,
-            score,
-            threshold,
-            drift.to_string(),
-            percent(feature.reference.missing_share),
-            percent(feature.current.missing_share),
-        ]);
-    }
+    // Input columns and text decide dataset drift; the predictions get a table of their own,
+    // so that the verdict's count matches the first table.
+    let header = ["input column", "test", "score", "threshold", "drift", "missing ref", "missing cur"];
+    let mut rows: Vec<Vec<String>> = report.features.iter().map(feature_row).collect();
     if let Some(text) = &report.text {
         let (score, threshold) = match (text.auc, text.threshold) {
             (Some(auc), Some(threshold)) => (format!("{auc:.4}"), format!("{threshold:.4}")),
@@ -57,6 +37,13 @@ pub fn render_text(report: &DriftReport) -> String {
         rows.push(vec!["text".into(), "domain classifier ROC AUC".into(), score, threshold, drift.into(), "-".into(), "-".into()]);
     }
     write_table(&mut out, &header, &rows);
+
+    let prediction_rows: Vec<Vec<String>> = report.predicted_labels.iter().chain(&report.label_prior).map(feature_row).collect();
+    if !prediction_rows.is_empty() {
+        let _ = writeln!(out);
+        let header = ["prediction", "test", "score", "threshold", "drift", "missing ref", "missing cur"];
+        write_table(&mut out, &header, &prediction_rows);
+    }
 
     if let Some(text) = report.text.as_ref().filter(|t| t.auc.is_some()) {
         let words = |list: &[crate::drift::WordWeight]| list.iter().map(|w| w.word.as_str()).collect::<Vec<_>>().join(", ");
@@ -86,12 +73,36 @@ pub fn render_text(report: &DriftReport) -> String {
     let verdict = if report.dataset_drift { "DATASET DRIFT" } else { "no dataset drift" };
     let _ = writeln!(
         out,
-        "{verdict}: {} of {} tested columns drifted (dataset drift at {:.0}%)",
+        "{verdict}: {} of {} tested input columns drifted, text included (dataset drift at {:.0}%)",
         report.drifted_columns,
         report.tested_columns,
         report.config.drift_share * 100.0
     );
     out
+}
+
+/// Returns the table row of one tested (or untested) column.
+fn feature_row(feature: &crate::drift::FeatureDrift) -> Vec<String> {
+    let (test, score, threshold) = match (feature.test, feature.score, feature.threshold) {
+        (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
+        _ => ("not tested".to_string(), "-".to_string(), "-".to_string()),
+    };
+    let drift = if feature.drifted {
+        "DRIFT"
+    } else if feature.is_tested() {
+        "ok"
+    } else {
+        "-"
+    };
+    vec![
+        feature.name.clone(),
+        test,
+        score,
+        threshold,
+        drift.to_string(),
+        percent(feature.reference.missing_share),
+        percent(feature.current.missing_share),
+    ]
 }
 
 fn percent(share: f64) -> String {
@@ -118,4 +129,58 @@ fn write_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
 /// One-line description of a feature's result, as the alerts word it.
 pub fn describe(feature: &crate::FeatureDrift) -> String {
     describe_score(feature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::{finish_report, DriftConfig, FeatureDrift, FeatureKind, SideCounts, StatTest};
+
+    fn column(name: &str, drifted: bool) -> FeatureDrift {
+        let counts = SideCounts { values: 10, missing: 0, missing_share: 0.0 };
+        FeatureDrift {
+            name: name.to_string(),
+            kind: FeatureKind::Categorical,
+            test: Some(StatTest::ChiSquared),
+            score: Some(if drifted { 0.001 } else { 0.5 }),
+            threshold: Some(0.05),
+            drifted,
+            not_testable: None,
+            constant: false,
+            reference: counts,
+            current: counts,
+            distribution: Default::default(),
+        }
+    }
+
+    #[test]
+    fn predictions_are_apart_from_counted_columns() {
+        let mut report = DriftReport {
+            generated_at: "2025-01-01T00:00:00.000Z".into(),
+            reference_works: 10,
+            current_works: 10,
+            features: vec![column("venue", true), column("year", false)],
+            text: None,
+            predicted_labels: Some(column("predicted labels", true)),
+            label_prior: None,
+            score_changes: Vec::new(),
+            quality: None,
+            quality_drop: None,
+            tested_columns: 0,
+            drifted_columns: 0,
+            drifted_share: 0.0,
+            dataset_drift: false,
+            alerts: Vec::new(),
+            config: DriftConfig::default(),
+        };
+        finish_report(&mut report);
+        let text = render_text(&report);
+
+        // Two input columns, one drifted; the drifted prediction is not one of them.
+        assert!(text.contains("1 of 2 tested input columns drifted"), "{text}");
+        let (inputs, predictions) = text.split_once("\nprediction ").expect("a prediction table");
+        assert_eq!(inputs.matches("DRIFT").count(), 1, "{inputs}");
+        assert!(predictions.starts_with(' '), "{predictions}");
+        assert!(predictions.lines().nth(1).is_some_and(|line| line.starts_with("predicted labels")), "{predictions}");
+    }
 }
