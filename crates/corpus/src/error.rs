@@ -31,7 +31,7 @@ pub enum CorpusError {
     #[error("no data files under `{path}`: expected files ending in .json, .jsonl, .ndjson (optionally .gz) or .gz")]
     NoInputFiles { path: PathBuf },
     /// The source format of a file could not be detected from its content.
-    #[error("cannot tell the format of `{path}`: {detail}; pass the format explicitly (crossref, a3k, openalex, arxiv or labelled)")]
+    #[error("cannot tell the format of `{path}`: {detail}; pass the format explicitly with --format or `data.format` (crossref, a3k, openalex, arxiv or labelled)")]
     UnknownFormat { path: PathBuf, detail: String },
     /// An alexandria3k database could not be opened read-only.
     #[error("failed to open the alexandria3k database `{path}` read-only: {source}")]
@@ -41,7 +41,7 @@ pub enum CorpusError {
         source: rusqlite::Error,
     },
     /// Strict mode stopped at the first problem.
-    #[error("{problem}; strict mode stops at the first problem (run without strict mode to skip and count bad records)")]
+    #[error("{problem}; strict mode stops at the first problem (run without --strict, or with `data.strict = false`, to skip and count bad records)")]
     Strict { problem: Box<crate::validate::Problem> },
     /// Writing the corpus artifact or the quarantine file failed.
     #[error("failed to write `{path}`: {source}")]

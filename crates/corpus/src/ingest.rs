@@ -74,6 +74,7 @@ pub fn ingest(input: &Path, options: &IngestOptions, output: &Path) -> Result<In
         move |source| CorpusError::Write { path, source }
     };
 
+    std::fs::create_dir_all(&directory).map_err(write_error(&directory))?;
     let spill = temporary_file(&directory, output, "spill").map_err(write_error(&directory))?;
     let spill_writer = ArtifactWriter::new(BufWriter::new(spill.reopen().map_err(write_error(spill.path()))?), spill.path(), false)?;
     let mut first = FirstPass::start(input, options, Some(spill_writer), &directory)?;
@@ -145,10 +146,19 @@ fn resolve(duplicates: DuplicateIndex, builder: &mut ReportBuilder, input: &Path
     Ok(resolution)
 }
 
-/// Creates an empty temporary file beside `output`, removed unless persisted.
+/// Creates an empty temporary file beside `output`, removed unless persisted. Its mode is
+/// that of a file the user creates (0666 less the umask), since it may become the artifact.
 fn temporary_file(directory: &Path, output: &Path, purpose: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let name = output.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "corpus".to_string());
-    tempfile::Builder::new().prefix(&format!(".{name}.{purpose}.")).suffix(".tmp").tempfile_in(directory)
+    let prefix = format!(".{name}.{purpose}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(directory)
 }
 
 /// The reading pass shared by ingest and inspect.

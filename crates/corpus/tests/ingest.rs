@@ -354,3 +354,22 @@ fn skipped_member_error_same_everywhere() {
     assert_eq!(collected.works.len(), count);
     assert!(collected.problems.is_empty(), "{:?}", collected.problems.first());
 }
+
+#[test]
+fn output_into_missing_directory_gets_usual_mode() {
+    let (directory, input) = temporary_input();
+    write(&input.join("a.jsonl"), record("10.1/a"));
+    let output = directory.path().join("out").join("nested").join("corpus.arrow");
+    ingest(&input, &IngestOptions::default(), &output).unwrap();
+    assert_eq!(read_corpus_artifact(&output).unwrap().count(), 1);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // A file created the ordinary way in the same directory shows what the umask allows.
+        let ordinary = output.with_file_name("ordinary");
+        std::fs::File::create(&ordinary).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&output), mode(&ordinary));
+    }
+}

@@ -23,8 +23,14 @@ pub struct IssnTable {
 }
 
 impl IssnTable {
-    /// Loads a comma-separated `issn,subject_code` file with that header row.
+    /// Loads a comma-separated `issn,subject_code` file with that header row. A file that
+    /// starts like `issn.tsv` gets an error saying that it goes with `titles-asjc-codes.tsv`.
     pub fn from_csv(path: &Path) -> Result<IssnTable, CorpusError> {
+        if open_table(path, b'\t', &["scopus_id"]).is_ok() {
+            let message = "this is the `issn.tsv` of the Scopus tables (a `scopus_id` column), which needs its \
+                           pair: pass `titles-asjc-codes.tsv` after it, or an `issn,subject_code` CSV alone";
+            return Err(table_error(path, 1, message.to_string()));
+        }
         let mut reader = open_table(path, b',', &["issn", "subject_code"])?;
         let mut table = IssnTable::default();
         let mut record = csv::StringRecord::new();
@@ -316,6 +322,16 @@ fn value_text(value: Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_issn_tsv_names_its_pair() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("issn.tsv");
+        std::fs::write(&path, "scopus_id\tissn_type\tissn\tlinking_issn\n12000\tprint\t1527-6228\t1527-6228\n").unwrap();
+        let message = IssnTable::from_csv(&path).unwrap_err().to_string();
+        assert!(message.contains("titles-asjc-codes.tsv"), "{message}");
+        assert!(message.contains("issn.tsv"), "{message}");
+    }
 
     #[test]
     fn issn_forms_normalise_alike() {
