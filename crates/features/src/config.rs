@@ -12,7 +12,15 @@ pub struct NamespaceConfig {
     pub enabled: bool,
     /// Length of this block's L2-normalised sub-vector before the whole vector is
     /// normalised again; the text block has weight 1.
+    #[serde(serialize_with = "serialize_decimal")]
     pub weight: f32,
+}
+
+/// Writes an `f32` as the `f64` of its shortest decimal form, so that a weight of 0.2 reads
+/// 0.2 in JSON values and run parameters, not the 0.20000000298023224 that widening gives.
+fn serialize_decimal<S: serde::Serializer>(value: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+    let widened = value.to_string().parse::<f64>().unwrap_or(f64::from(*value));
+    serializer.serialize_f64(widened)
 }
 
 impl NamespaceConfig {
@@ -115,6 +123,14 @@ impl FeaturizerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weight_reads_as_written() {
+        let value = serde_json::to_value(NamespaceConfig::on(0.2)).unwrap();
+        assert_eq!(value["weight"], serde_json::json!(0.2));
+        let back: NamespaceConfig = serde_json::from_value(value).unwrap();
+        assert_eq!(back.weight, 0.2f32);
+    }
 
     #[test]
     fn default_config_is_valid() {
