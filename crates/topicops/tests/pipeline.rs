@@ -152,6 +152,28 @@ fn failed_gate_names_failing_test_set() {
 }
 
 #[test]
+fn champion_of_other_level_is_not_replaced() {
+    let directory = tempfile::tempdir().unwrap();
+    let (code, first) = run_json(directory.path(), &[]);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(champion_version(directory.path()), Some(1));
+
+    // Areas (health, life, ...) share no label with the champion's general fields.
+    let (code, areas) = run_json(directory.path(), &["--level", "area"]);
+    assert_eq!(code, 1, "{areas}");
+    assert_eq!(areas["gate_passed"], false);
+    let failures = areas["gate_failures"].as_array().unwrap();
+    assert!(failures.iter().any(|reason| reason.as_str().unwrap().contains("predicts other labels")), "{areas}");
+    assert_eq!(versions(directory.path()).len(), 1);
+    assert_eq!(champion_version(directory.path()), Some(1));
+
+    // Under a name of its own, the area model is compared with nothing and registers.
+    let (code, named) = run_json(directory.path(), &["--level", "area", "--model-name", "asjc-areas"]);
+    assert_eq!(code, 0, "{named}");
+    assert_eq!(named["registration"]["version"], 1);
+}
+
+#[test]
 fn piped_log_lines_are_plain_text() {
     let directory = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_topicops"))

@@ -202,14 +202,24 @@ pub fn gate(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipel
 
     context.engine.execute(GATE, &params, &inputs, || {
         let candidate: BTreeMap<String, Evaluation> = context.get_json("evaluation", &evaluation_artifact)?;
+        let mut other_labels = None;
         let champion_evaluations = match &champion {
             Some(version) => {
                 let classifier = context.model(&version.artifact)?;
-                Some(evaluate_test_sets(context, upstream, &classifier)?)
+                let candidate_model = context.model(upstream.get(&run_id, StepName::Train, "model")?)?;
+                if shares_no_label(&classifier, &candidate_model) {
+                    other_labels = Some((version.version, classifier.labels().first().cloned().unwrap_or_default()));
+                    None
+                } else {
+                    Some(evaluate_test_sets(context, upstream, &classifier)?)
+                }
             }
             None => None,
         };
-        let decision = evaluation::gate(&candidate, champion_evaluations.as_ref(), &context.config.gate);
+        let mut decision = evaluation::gate(&candidate, champion_evaluations.as_ref(), &context.config.gate);
+        if let Some((version, example)) = other_labels {
+            refuse_other_labels(&mut decision, version, &example, &context.config.registry.model_name);
+        }
         tracing::info!(passed = decision.passed, summary = %decision.summary, "gate decision");
         let stored = StoredDecision {
             decision,
@@ -218,6 +228,35 @@ pub fn gate(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipel
         };
         Ok(vec![context.put_json("decision", &stored)?])
     })
+}
+
+/// True when two models predict disjoint label sets, as models trained at different ASJC
+/// levels do. Their scores on one test set cannot be compared.
+fn shares_no_label(champion: &model::Classifier, candidate: &model::Classifier) -> bool {
+    let candidate_labels: std::collections::BTreeSet<&String> = candidate.labels().iter().collect();
+    !champion.labels().iter().any(|label| candidate_labels.contains(label))
+}
+
+/// Fails `decision` because the champion predicts other labels than the candidate, so that a
+/// model at another level never replaces the champion silently.
+fn refuse_other_labels(decision: &mut evaluation::GateDecision, champion_version: u32, example: &str, model_name: &str) {
+    let reason = format!(
+        "the champion (version {champion_version}) predicts other labels (such as `{example}`) than this candidate, \
+         probably at another ASJC level; register the candidate under its own name with --model-name \
+         (registry.model_name, now `{model_name}`) or train at the champion's level"
+    );
+    decision.checks.push(evaluation::GateCheck {
+        test_set: "champion".to_string(),
+        metric: "labels".to_string(),
+        candidate: None,
+        champion: None,
+        floor: 0.0,
+        tolerance: 0.0,
+        passed: false,
+        reason,
+    });
+    decision.passed = false;
+    decision.summary = format!("{} The champion predicts other labels, so it cannot be compared or replaced.", decision.summary);
 }
 
 pub fn report(context: &Context, upstream: &Upstream) -> Result<StepOutcome, PipelineError> {
