@@ -216,9 +216,13 @@ pub fn gate(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipel
             }
             None => None,
         };
-        let mut decision = evaluation::gate(&candidate, champion_evaluations.as_ref(), &context.config.gate);
+        let (gate_config, skipped_note) = gate_config_for_data(context, upstream)?;
+        let mut decision = evaluation::gate(&candidate, champion_evaluations.as_ref(), &gate_config);
+        if let Some(note) = skipped_note {
+            decision.summary = format!("{} {note}", decision.summary);
+        }
         if let Some((version, example)) = other_labels {
-            refuse_other_labels(&mut decision, version, &example, &context.config.registry.model_name);
+            fail_on_other_labels(&mut decision, version, &example, &context.config.registry.model_name);
         }
         tracing::info!(passed = decision.passed, summary = %decision.summary, "gate decision");
         let stored = StoredDecision {
@@ -230,6 +234,27 @@ pub fn gate(context: &Context, upstream: &Upstream) -> Result<StepOutcome, Pipel
     })
 }
 
+/// Returns the gate settings for this run's data, and a note when a test set was left out.
+/// Data without venues (labelled JSON Lines, arXiv) cannot have a held-out venue set, so the
+/// gate does not check one there instead of failing on it every time. An empty held-out
+/// venue set despite venues in the data is still a failure.
+fn gate_config_for_data(context: &Context, upstream: &Upstream) -> Result<(evaluation::GateConfig, Option<String>), PipelineError> {
+    let mut config = context.config.gate.clone();
+    let heldout = Split::HeldoutVenues.name();
+    if !config.test_sets.iter().any(|name| name == heldout) {
+        return Ok((config, None));
+    }
+    let (works, splits) = load_split(context, upstream)?;
+    let has_venue = works.iter().any(|work| work.venue.as_deref().is_some_and(|venue| !venue.trim().is_empty()));
+    if has_venue || !splits.rows(Split::HeldoutVenues).is_empty() {
+        return Ok((config, None));
+    }
+    config.test_sets.retain(|name| name != heldout);
+    let note = format!("`{heldout}` was not checked because no work has a venue to hold out.");
+    tracing::info!(test_set = heldout, "no work has a venue; the gate skips the held-out venue set");
+    Ok((config, Some(note)))
+}
+
 /// True when two models predict disjoint label sets, as models trained at different ASJC
 /// levels do. Their scores on one test set cannot be compared.
 fn shares_no_label(champion: &model::Classifier, candidate: &model::Classifier) -> bool {
@@ -239,7 +264,7 @@ fn shares_no_label(champion: &model::Classifier, candidate: &model::Classifier) 
 
 /// Fails `decision` because the champion predicts other labels than the candidate, so that a
 /// model at another level never replaces the champion silently.
-fn refuse_other_labels(decision: &mut evaluation::GateDecision, champion_version: u32, example: &str, model_name: &str) {
+fn fail_on_other_labels(decision: &mut evaluation::GateDecision, champion_version: u32, example: &str, model_name: &str) {
     let reason = format!(
         "the champion (version {champion_version}) predicts other labels (such as `{example}`) than this candidate, \
          probably at another ASJC level; register the candidate under its own name with --model-name \
