@@ -113,7 +113,7 @@ impl PipelineConfig {
     pub fn level(&self) -> Result<corpus::taxonomy::Level, PipelineError> {
         self.data.level.parse().map_err(|_| {
             PipelineError::Config(format!(
-                "data.level is `{}`; expected `area`, `field` or `subject`",
+                "data.level (--level) is `{}`; expected `area`, `field` or `subject`",
                 self.data.level
             ))
         })

@@ -64,6 +64,12 @@ pub fn run_pipeline(
     let (config, trigger, parent) = match &options.resume {
         Some(previous) => {
             let run = stores.metadata.run(previous)?;
+            if run.status == RunStatus::Succeeded {
+                return Err(PipelineError::Config(format!(
+                    "run `{previous}` already succeeded, so there is nothing to resume; start a new run without --resume \
+                     (add --no-cache to recompute its steps)"
+                )));
+            }
             let config: PipelineConfig = serde_json::from_value(run.config.clone()).map_err(|error| {
                 PipelineError::Config(format!("run `{previous}` has a configuration this version cannot read: {error}"))
             })?;

@@ -250,6 +250,16 @@ fn killed_run_resumes_from_completed_steps() {
     let killed_run = runs.as_array().unwrap().iter().find(|r| r["id"] == killed_id.as_str()).unwrap();
     assert_eq!(killed_run["status"], "killed");
     assert_eq!(runs[0]["parent_run_id"], killed_id.as_str());
+
+    // The resumed run succeeded, so resuming it again is refused and records no run.
+    let succeeded_id = runs[0]["id"].as_str().unwrap().to_string();
+    let again = topicops(directory.path(), &["run", "--resume", &succeeded_id]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("already succeeded"), "{stderr}");
+    let after = topicops(directory.path(), &["runs", "list", "--json"]);
+    let after: Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert_eq!(after.as_array().unwrap().len(), runs.as_array().unwrap().len());
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use clap::builder::TypedValueParser;
 use clap::Args;
 use serving::batch::{
     score_stream, A3kSink, BatchOptions, BatchSummary, CsvSink, JsonLinesSink, OutputFormat, PredictionSink,
@@ -51,8 +52,8 @@ pub struct PredictArgs {
     /// Keep every label scoring at least this (0 to 1) instead of the model's own decisions.
     #[arg(long)]
     pub threshold: Option<f32>,
-    /// Works scored at a time.
-    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
+    /// Works scored at a time (at least 1).
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE, value_parser = clap::value_parser!(u32).range(1..).map(|size| size as usize))]
     pub batch_size: usize,
     /// Worker threads reading input files (0: one per core).
     #[arg(long, default_value_t = 0)]
@@ -172,6 +173,19 @@ mod tests {
             panic!("parsed as another command: {:?}", cli.command);
         };
         assert_eq!(arguments.output, Some(std::path::PathBuf::from("p.jsonl")));
+    }
+
+    #[test]
+    fn zero_batch_size_is_refused() {
+        let arguments = ["topicops", "predict", "--data", "w.jsonl", "-o", "p.jsonl", "--batch-size", "0"];
+        let error = Cli::try_parse_from(arguments).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        let accepted = ["topicops", "predict", "--data", "w.jsonl", "-o", "p.jsonl", "--batch-size", "7"];
+        let cli = Cli::try_parse_from(accepted).unwrap();
+        let crate::cli::Command::Predict(arguments) = cli.command else {
+            panic!("parsed as another command: {:?}", cli.command);
+        };
+        assert_eq!(arguments.batch_size, 7);
     }
 
     #[test]
