@@ -189,13 +189,13 @@ fn piped_log_lines_are_plain_text() {
     let directory = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_topicops"))
         .current_dir(directory.path())
-        .env("RUST_LOG", "info")
-        .args(["runs", "list"])
+        .env("RUST_LOG", "debug")
+        .args(["inspect", crossref().join("part-0003.jsonl.gz").to_str().unwrap()])
         .output()
         .unwrap();
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("INFO"), "no log line to check: {stderr}");
+    assert!(stderr.contains("DEBUG"), "no log line to check: {stderr}");
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
 
@@ -335,4 +335,16 @@ fn corpus_without_labels_fails_with_hint() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--labels"), "{stderr}");
     assert!(versions(directory.path()).is_empty());
+}
+
+#[test]
+fn reading_commands_create_no_store() {
+    let directory = tempfile::tempdir().unwrap();
+    for args in [vec!["runs", "list"], vec!["models", "list"], vec!["models", "show", "champion"]] {
+        let output = topicops(directory.path(), &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("no topicops store in `.topicops`"), "{args:?}: {stderr}");
+        assert!(!directory.path().join(".topicops").exists(), "{args:?} created a store");
+    }
 }

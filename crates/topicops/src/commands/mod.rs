@@ -22,6 +22,20 @@ pub fn open_stores(global: &GlobalArgs) -> anyhow::Result<Stores> {
         .with_context(|| format!("failed to open the stores in `{}`", global.store.display()))
 }
 
+/// Opens the stores under `--store` for a command that reads what runs recorded. Unlike
+/// [`open_stores`], it fails instead of creating an empty store where there is none.
+pub fn open_existing_stores(global: &GlobalArgs) -> anyhow::Result<Stores> {
+    let metadata = Stores::metadata_path(&global.store);
+    if !metadata.exists() {
+        anyhow::bail!(
+            "no topicops store in `{}` (no {} there); run `topicops run` first, or point --store or TOPICOPS_HOME at an existing store",
+            global.store.display(),
+            metadata.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+        );
+    }
+    open_stores(global)
+}
+
 /// The actor recorded in audit events: the login name ([`store::current_user`]).
 pub fn actor() -> String {
     store::current_user()

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::{actor, format_metric, open_stores, print_table};
+use super::{actor, format_metric, open_existing_stores, print_table};
 use crate::cli::GlobalArgs;
 
 #[derive(Debug, Args)]
@@ -54,7 +54,7 @@ pub enum ModelsCommand {
 }
 
 pub fn run(global: &GlobalArgs, args: ModelsArgs) -> anyhow::Result<()> {
-    let stores = open_stores(global)?;
+    let stores = open_existing_stores(global)?;
     let metadata = &stores.metadata;
     let model = args.model.as_str();
     match args.command {

@@ -16,7 +16,7 @@ use monitoring::report::{render_html, render_json, render_text};
 use monitoring::{detect_drift_with, DriftConfig, DriftReport, LabelScore, PredictionRecord, QualityBaseline, SummaryConfig, VocabularyCoverage};
 use store::{ModelVersion, Stores, Trigger};
 
-use super::open_stores;
+use super::open_existing_stores;
 use crate::cli::GlobalArgs;
 use crate::GoalNotMet;
 
@@ -66,7 +66,7 @@ pub struct MonitorArgs {
 /// Scores the current batch with the model version and compares it with the version's
 /// reference profile. Used by `monitor` and by `watch --monitor`.
 pub fn compute(global: &GlobalArgs, args: &MonitorArgs) -> anyhow::Result<(Stores, ModelVersion, DriftReport)> {
-    let stores = open_stores(global)?;
+    let stores = open_existing_stores(global)?;
     let version = stores
         .metadata
         .resolve(&args.name, &args.model)

@@ -13,7 +13,7 @@ use serving::batch::{
 };
 use serving::{classifier_loader, LabelSelection, ModelSource};
 
-use super::open_stores;
+use super::open_existing_stores;
 use crate::cli::GlobalArgs;
 use crate::GoalNotMet;
 
@@ -70,7 +70,7 @@ pub fn run(global: &GlobalArgs, args: PredictArgs) -> anyhow::Result<()> {
     let selection = LabelSelection { top_k: args.top_k, threshold: args.threshold };
     selection.validate().map_err(|message| anyhow::anyhow!("invalid label selection: {message}"))?;
 
-    let stores = Arc::new(open_stores(global)?);
+    let stores = Arc::new(open_existing_stores(global)?);
     let source = ModelSource::new(stores, &args.name, &args.model, classifier_loader());
     let model = source.load().with_context(|| format!("failed to load model `{}` at `{}`", args.name, args.model))?;
 

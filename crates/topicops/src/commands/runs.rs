@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use store::RunFilter;
 
-use super::{format_metric, open_stores, print_table};
+use super::{format_metric, open_existing_stores, print_table};
 use crate::cli::GlobalArgs;
 
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub enum RunsCommand {
 }
 
 pub fn run(global: &GlobalArgs, args: RunsArgs) -> anyhow::Result<()> {
-    let stores = open_stores(global)?;
+    let stores = open_existing_stores(global)?;
     let metadata = &stores.metadata;
     match args.command {
         RunsCommand::List { limit, status, json } => {
