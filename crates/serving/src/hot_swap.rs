@@ -144,6 +144,7 @@ impl Reloader {
                 self.metrics.record_reload(true);
                 *lock(&self.last_error) = None;
                 tracing::info!(
+                    target: crate::LIFECYCLE_TARGET,
                     model = self.source.model(),
                     from_version = ?served,
                     to_version,

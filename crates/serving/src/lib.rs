@@ -27,3 +27,8 @@ pub use http::{router, serve_until_signal, shutdown_signal, AppState, ServeConfi
 pub use prediction_log::PredictionLogConfig;
 pub use registry::{LoadedModel, ModelInfo, ModelLoader, ModelSource};
 pub use scorer::{LabelScore, LabelSelection, Prediction, Scorer};
+
+/// Target of the server's lifecycle lines: a model swapped in, a shutdown signal, stopping.
+/// They are `info` events, so a subscriber shows them alongside warnings with a directive
+/// such as `warn,serving::lifecycle=info`. Directives naming their modules do not match them.
+pub const LIFECYCLE_TARGET: &str = "serving::lifecycle";

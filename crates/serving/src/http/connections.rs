@@ -18,6 +18,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use super::middleware::InFlightRequests;
+
 /// Pause after a failed accept that is not the client's doing (such as EMFILE, too many open
 /// files), so that a failure that persists does not spin the loop.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_secs(1);
@@ -31,11 +33,12 @@ const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(60);
 /// connection has finished its request and closed. A client that sends no complete request
 /// head within `header_timeout` has its connection closed without a response. The timeout
 /// starts when the connection opens and again each time a response on a keep-alive
-/// connection ends.
+/// connection ends. `in_flight` gives the count of running requests for the shutdown line.
 pub(super) async fn serve_connections(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
+    in_flight: &InFlightRequests,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = http1::Builder::new();
@@ -74,7 +77,12 @@ pub(super) async fn serve_connections(
     }
 
     drop(listener);
-    tracing::info!(open_connections = graceful.count(), "stopped accepting connections; waiting for open connections to close");
+    tracing::info!(
+        target: crate::LIFECYCLE_TARGET,
+        requests_in_flight = in_flight.count(),
+        open_connections = graceful.count(),
+        "stopped accepting connections; finishing the requests in flight"
+    );
     graceful.shutdown().await;
 }
 

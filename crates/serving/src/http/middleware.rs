@@ -1,8 +1,8 @@
 //! Request middleware: the request id (taken from `x-request-id` or generated, and echoed
-//! back), the request deadline, a tracing span per request, request metrics, and the bearer
-//! token check of state-changing endpoints.
+//! back), the request deadline, a tracing span per request, request metrics, the count of
+//! requests in flight, and the bearer token check of state-changing endpoints.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -24,9 +24,36 @@ const MAX_REQUEST_ID_BYTES: usize = 128;
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Wraps every request: id, deadline, span, metrics and a log line for server errors.
+/// Number of requests between the start and the end of [`observe`].
+#[derive(Debug, Default)]
+pub struct InFlightRequests(AtomicUsize);
+
+impl InFlightRequests {
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Counts one request until the returned guard is dropped, which also happens when the
+    /// client goes away and the request future is dropped.
+    fn enter(&self) -> InFlightGuard<'_> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard(&self.0)
+    }
+}
+
+struct InFlightGuard<'a>(&'a AtomicUsize);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Wraps every request: id, deadline, span, metrics, the in-flight count and a log line for
+/// server errors.
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
+    let _in_flight = state.in_flight.enter();
     let request_id = client_request_id(&request).unwrap_or_else(generate_request_id);
     let route = request
         .extensions()
@@ -37,18 +64,21 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(RequestId(request_id.clone()));
     request.extensions_mut().insert(Deadline { at: started + Duration::from_millis(timeout_ms), timeout_ms });
 
-    let span = tracing::info_span!("request", request_id = %request_id, %method, %route);
+    // The span has level ERROR so that it is enabled whenever any event is: every warning
+    // and error logged while handling the request then carries its id, method and route.
+    // An INFO span would be filtered out at the default `warn` level, and with it the ids.
+    let span = tracing::error_span!("request", request_id = %request_id, %method, %route);
     let mut response = next.run(request).instrument(span.clone()).await;
 
     let status = response.status();
     let elapsed = started.elapsed();
     state.metrics.record_request(&route, &method, status.as_u16(), elapsed);
     span.in_scope(|| {
-        let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+        let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), elapsed_ms, "request failed");
+            tracing::warn!(status = status.as_u16(), elapsed_us, "request failed");
         } else {
-            tracing::debug!(status = status.as_u16(), elapsed_ms, "request done");
+            tracing::debug!(status = status.as_u16(), elapsed_us, "request done");
         }
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 pub use api_error::ApiError;
 
+use self::middleware::InFlightRequests;
 use crate::hot_swap::{ModelSlot, Reloader};
 use crate::metrics::Metrics;
 use crate::prediction_log::{PredictionLog, PredictionLogConfig};
@@ -128,6 +129,7 @@ pub struct AppState {
     pub(crate) slot: Arc<ModelSlot>,
     pub(crate) reloader: Arc<Reloader>,
     pub(crate) metrics: Arc<Metrics>,
+    pub(crate) in_flight: Arc<InFlightRequests>,
     pub(crate) prediction_log: Option<Arc<PredictionLog>>,
     pub(crate) taxonomy: Arc<corpus::taxonomy::Taxonomy>,
 }
@@ -148,6 +150,7 @@ impl AppState {
             slot,
             reloader,
             metrics,
+            in_flight: Arc::new(InFlightRequests::default()),
             prediction_log,
             taxonomy: Arc::new(corpus::taxonomy::Taxonomy::builtin()),
         })
@@ -226,13 +229,14 @@ impl Server {
             "serving"
         );
         let header_timeout = Duration::from_millis(state.config.header_timeout_ms);
+        let in_flight = Arc::clone(&state.in_flight);
         let app = router(state);
-        connections::serve_connections(self.listener, app, header_timeout, shutdown).await;
+        connections::serve_connections(self.listener, app, header_timeout, &in_flight, shutdown).await;
         let _ = stop_polling.send(true);
         if let Some(poller) = poller {
             let _ = poller.await;
         }
-        tracing::info!(%addr, "server stopped");
+        tracing::info!(target: crate::LIFECYCLE_TARGET, %addr, "server stopped");
         Ok(())
     }
 }
@@ -296,7 +300,7 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = interrupt => tracing::info!("received Ctrl-C; shutting down"),
-        _ = terminate => tracing::info!("received SIGTERM; shutting down"),
+        _ = interrupt => tracing::info!(target: crate::LIFECYCLE_TARGET, "received Ctrl-C; shutting down"),
+        _ = terminate => tracing::info!(target: crate::LIFECYCLE_TARGET, "received SIGTERM; shutting down"),
     }
 }
