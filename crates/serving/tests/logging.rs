@@ -168,7 +168,7 @@ fn shutdown_writes_lifecycle_lines() {
                 content-length: 100\r\nx-request-id: log-test-in-flight\r\n\r\n{";
     stream.write_all(head.as_bytes()).unwrap();
     // NOTE: the count is read when shutdown starts, so the request must have reached the
-    // middleware by then. Nothing signals that, so the test waits a generous margin, long even on a loaded machine.
+    // middleware by then. Nothing signals that, so the test waits 2 s, long even under load.
     std::thread::sleep(Duration::from_millis(2000));
     drop(server);
 
