@@ -61,7 +61,8 @@ pub enum Observation {
 /// documentation.
 #[derive(Debug)]
 pub struct DuplicateIndex {
-    kept: FxHashMap<u128, KeptCopy>,
+    /// The copy chosen so far for each id in memory, by id hash.
+    chosen: FxHashMap<u128, KeptCopy>,
     memory_ids: usize,
     /// Directory for run files; `None` for the system's temporary directory.
     run_directory: Option<PathBuf>,
@@ -103,7 +104,7 @@ impl DuplicateIndex {
     /// writes runs to `run_directory`, or to the system's temporary directory when `None`.
     pub fn new(memory_ids: usize, run_directory: Option<PathBuf>) -> DuplicateIndex {
         DuplicateIndex {
-            kept: FxHashMap::default(),
+            chosen: FxHashMap::default(),
             memory_ids: memory_ids.max(1),
             run_directory,
             runs: Vec::new(),
@@ -130,7 +131,7 @@ impl DuplicateIndex {
         let flag = if passes { PASSES_BIT } else { 0 };
         let copy = KeptCopy { indexed_ms: indexed_ms.unwrap_or(i64::MIN), sequence: (sequence & !PASSES_BIT) | flag };
         self.passing += u64::from(passes);
-        let observation = match self.kept.entry(Self::key(id)) {
+        let observation = match self.chosen.entry(Self::key(id)) {
             Entry::Vacant(slot) => {
                 slot.insert(copy);
                 Observation::First
@@ -148,7 +149,7 @@ impl DuplicateIndex {
                 }
             }
         };
-        if self.kept.len() >= self.memory_ids {
+        if self.chosen.len() >= self.memory_ids {
             self.write_run()?;
         }
         Ok(observation)
@@ -166,7 +167,7 @@ impl DuplicateIndex {
 
     /// Sorts the ids in memory by hash, writes them to a new run file and empties the table.
     fn write_run(&mut self) -> io::Result<()> {
-        let mut entries: Vec<(u128, KeptCopy)> = self.kept.drain().collect();
+        let mut entries: Vec<(u128, KeptCopy)> = self.chosen.drain().collect();
         entries.sort_unstable_by_key(|(key, _)| *key);
         let file = match &self.run_directory {
             Some(directory) => tempfile::tempfile_in(directory)?,
@@ -189,7 +190,7 @@ impl DuplicateIndex {
     pub fn finish(mut self) -> io::Result<Resolution> {
         let mut merged_duplicates = 0;
         if !self.runs.is_empty() {
-            if !self.kept.is_empty() {
+            if !self.chosen.is_empty() {
                 self.write_run()?;
             }
             merged_duplicates = merge_runs(std::mem::take(&mut self.runs), &mut self.dropped)?;

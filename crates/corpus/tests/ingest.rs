@@ -303,7 +303,7 @@ fn record_indexed(doi: &str, timestamp: i64) -> String {
 
 #[test]
 fn spilled_duplicate_index_decides_alike() {
-    // a.jsonl holds d0 to d9 indexed at 1. b.jsonl holds newer copies of the even ones
+    // a.jsonl contains d0 to d9 indexed at 1. b.jsonl contains newer copies of the even ones
     // (indexed at 2, so they win) and older copies of d1 and d3 (indexed at 0, so they lose).
     // Kept rows in reading order: the odd ones of a.jsonl, then the even ones of b.jsonl.
     let (directory, input) = temporary_input();

@@ -110,7 +110,7 @@ const DETECT_RECORDS: usize = 100;
 const DETECT_FILES: usize = 16;
 
 /// Detects the source format of `path`: a SQLite file is an alexandria3k database; JSON is
-/// told apart by its layout and the keys of a record (`{"items": [...]}` or a `DOI` key:
+/// distinguished by its layout and the keys of a record (`{"items": [...]}` or a `DOI` key:
 /// Crossref; `abstract_inverted_index`, `primary_topic`, `topics` or an OpenAlex id:
 /// OpenAlex; `categories`: arXiv; `labels`: generic labelled JSON Lines).
 ///

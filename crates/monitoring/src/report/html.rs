@@ -42,7 +42,10 @@ pub fn render_html(report: &DriftReport, title: &str) -> String {
 
     write_alerts(&mut page, report);
     write_score_chart(&mut page, report);
-    write_feature_table(&mut page, report);
+    write_feature_table(&mut page, "Input columns", report.features.iter());
+    if report.predicted_labels.is_some() || report.label_prior.is_some() {
+        write_feature_table(&mut page, "Predictions", report.predicted_labels.iter().chain(&report.label_prior));
+    }
     write_text_drift(&mut page, report);
     write_quality(&mut page, report);
     write_distributions(&mut page, report);
@@ -85,9 +88,12 @@ fn all_features(report: &DriftReport) -> impl Iterator<Item = &FeatureDrift> {
     report.features.iter().chain(&report.predicted_labels).chain(&report.label_prior)
 }
 
-fn write_feature_table(page: &mut String, report: &DriftReport) {
-    page.push_str("<h2>Columns</h2><table><tr><th>column</th><th>kind</th><th>test</th><th>score</th><th>threshold</th><th>result</th><th>missing (reference)</th><th>missing (current)</th><th>note</th></tr>");
-    for feature in all_features(report) {
+/// Writes one table of columns under `heading`. Input columns and predictions get one each,
+/// because only the input columns count towards dataset drift.
+fn write_feature_table<'a>(page: &mut String, heading: &str, features: impl Iterator<Item = &'a FeatureDrift>) {
+    let _ = write!(page, "<h2>{}</h2>", encode_text(heading));
+    page.push_str("<table><tr><th>column</th><th>kind</th><th>test</th><th>score</th><th>threshold</th><th>result</th><th>missing (reference)</th><th>missing (current)</th><th>note</th></tr>");
+    for feature in features {
         let (test, score, threshold) = match (feature.test, feature.score, feature.threshold) {
             (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
             _ => ("-".into(), "-".into(), "-".into()),
@@ -215,6 +221,30 @@ mod tests {
             alerts: vec![Alert { kind: AlertKind::FeatureDrift, feature: None, message: message.into() }],
             config: DriftConfig::default(),
         }
+    }
+
+    #[test]
+    fn predictions_get_their_own_table() {
+        let mut report = report_with_alert("x");
+        let counts = crate::drift::SideCounts { values: 1, missing: 0, missing_share: 0.0 };
+        report.predicted_labels = Some(FeatureDrift {
+            name: "predicted labels".into(),
+            kind: crate::drift::FeatureKind::Categorical,
+            test: None,
+            score: None,
+            threshold: None,
+            drifted: false,
+            not_testable: Some("too few works".into()),
+            constant: false,
+            reference: counts,
+            current: counts,
+            distribution: Default::default(),
+        });
+        let html = render_html(&report, "drift");
+        let inputs = html.find("<h2>Input columns</h2>").expect("an input column table");
+        let predictions = html.find("<h2>Predictions</h2>").expect("a prediction table");
+        assert!(inputs < predictions);
+        assert!(html[predictions..].contains("predicted labels"));
     }
 
     #[test]
