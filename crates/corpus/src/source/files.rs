@@ -109,10 +109,10 @@ const DETECT_RECORDS: usize = 100;
 /// Files of a directory that format detection tries before it gives up.
 const DETECT_FILES: usize = 16;
 
-/// Detects the source format of `path`: a SQLite file is an alexandria3k database; JSON is
-/// distinguished by its layout and the keys of a record (`{"items": [...]}` or a `DOI` key:
-/// Crossref; `abstract_inverted_index`, `primary_topic`, `topics` or an OpenAlex id:
-/// OpenAlex; `categories`: arXiv; `labels`: generic labelled JSON Lines).
+/// Detects the source format of `path`. A SQLite file is an alexandria3k database. JSON is
+/// recognised by its layout and the keys of a record: `{"items": [...]}` or a `DOI` key for
+/// Crossref, `abstract_inverted_index`, `primary_topic`, `topics` or an OpenAlex id for
+/// OpenAlex, `categories` for arXiv, and `labels` for generic labelled JSON Lines.
 ///
 /// A malformed record or one without telling keys does not decide: detection reads up to
 /// 100 records of a file, and of a directory up to 16 files in path order, and takes the

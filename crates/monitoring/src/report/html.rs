@@ -7,7 +7,7 @@ use std::fmt::Write;
 use html_escape::encode_text;
 
 use super::svg::{distribution_chart, score_chart, ScoreBar};
-use crate::drift::{format_score, DriftReport, FeatureDrift};
+use crate::drift::{DriftReport, FeatureDrift};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:14px}\
@@ -94,10 +94,7 @@ fn write_feature_table<'a>(page: &mut String, heading: &str, features: impl Iter
     let _ = write!(page, "<h2>{}</h2>", encode_text(heading));
     page.push_str("<table><tr><th>column</th><th>kind</th><th>test</th><th>score</th><th>threshold</th><th>result</th><th>missing (reference)</th><th>missing (current)</th><th>note</th></tr>");
     for feature in features {
-        let (test, score, threshold) = match (feature.test, feature.score, feature.threshold) {
-            (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
-            _ => ("-".into(), "-".into(), "-".into()),
-        };
+        let (test, score, threshold) = super::test_cells(feature, "-");
         let result = if feature.drifted {
             "<span class=\"drift\">drift</span>"
         } else if feature.is_tested() {

@@ -81,12 +81,18 @@ pub fn render_text(report: &DriftReport) -> String {
     out
 }
 
+/// Returns the test name, score and threshold of a column as table cells, with `untested`
+/// as the test name of a column that was not tested.
+fn test_cells(feature: &crate::drift::FeatureDrift, untested: &str) -> (String, String, String) {
+    match (feature.test, feature.score, feature.threshold) {
+        (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
+        _ => (untested.to_string(), "-".to_string(), "-".to_string()),
+    }
+}
+
 /// Returns the table row of one tested (or untested) column.
 fn feature_row(feature: &crate::drift::FeatureDrift) -> Vec<String> {
-    let (test, score, threshold) = match (feature.test, feature.score, feature.threshold) {
-        (Some(test), Some(score), Some(threshold)) => (test.display_name().to_string(), format_score(score), threshold.to_string()),
-        _ => ("not tested".to_string(), "-".to_string(), "-".to_string()),
-    };
+    let (test, score, threshold) = test_cells(feature, "not tested");
     let drift = if feature.drifted {
         "DRIFT"
     } else if feature.is_tested() {
